@@ -1,0 +1,20 @@
+# lit configuration: every test runs the built `rnnc` with FileCheck from LLVM 19.
+import os
+import shutil
+import lit.formats
+
+config.name = "rnnc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".rnn", ".rnnir", ".test"]
+config.excludes = ["Inputs", "unit", "peer", "lit.cfg.py", "CMakeLists.txt"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.rnnc_obj_root, "test")
+
+bin_dir = os.path.join(config.rnnc_obj_root, "bin")
+config.environment["PATH"] = os.pathsep.join(
+    [bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.substitutions.append(("%examples", os.path.join(config.rnnc_src_root, "examples")))
+config.substitutions.append(("%python", config.python))
+
+if shutil.which("dot"):
+    config.available_features.add("graphviz")
