@@ -1,0 +1,225 @@
+// The rnnc graph IR: an SSA dataflow graph with static shapes.
+//
+// A Module holds the model's dims and one or more Graphs (`forward`, `generate`, and the
+// `backward` produced by autodiff). A Graph is a Block: an ordered list of Ops in which every
+// operand is defined earlier (SSA, topological order). Values are produced by ops (results)
+// or are block arguments (scan bodies only).
+//
+// Scans. A recurrence over one time axis is a `scan` op with one body Block:
+//   operands  = [carry inits..., step sequences..., statics...]   (counts: attrs "carries",
+//               "steps"; the rest are statics)
+//   body args = [carried state..., one step of each sequence..., statics...], same order
+//   body ends with `yield` whose operands are [next carries..., per-step outputs...]
+//   results   = one sequence per per-step output, over the scan's axis
+// A body refers only to its own arguments and ops (explicit capture): every time-invariant
+// value it uses — parameters, a context vector, an encoder summary — is an explicit static
+// operand, so autodiff can accumulate their gradients and hoisting can see what is invariant.
+// attrs: "axis" (string), "direction" ("forward" runs t = 1..L, "reverse" runs t = L..1).
+//
+// Every op carries the source location it came from, for diagnostics.
+#pragma once
+
+#include "ir/Type.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace rnnc::ir {
+
+enum class OpKind {
+#define RNNC_OP(Enum, mnemonic, arity, summary) Enum,
+#include "ir/Ops.def"
+};
+
+struct OpInfo {
+  OpKind kind;
+  const char *mnemonic;
+  int arity; ///< -1 when variadic.
+  const char *summary;
+};
+const OpInfo &opInfo(OpKind kind);
+/// The op kind for a mnemonic, or nullptr.
+const OpInfo *lookupOp(const std::string &mnemonic);
+
+struct SourceLocation {
+  std::string file;
+  int line = 0, column = 0;
+  bool known() const { return line > 0; }
+  std::string str() const; ///< "file:line:col", or "<unknown>".
+};
+
+using Attribute = std::variant<int64_t, double, std::string>;
+using Attributes = std::map<std::string, Attribute>;
+
+class Op;
+class Block;
+
+class Value {
+public:
+  Value(Type type, Op *definingOp, Block *ownerBlock, unsigned index)
+      : type_(std::move(type)), definingOp_(definingOp), ownerBlock_(ownerBlock), index_(index) {}
+
+  const Type &type() const { return type_; }
+  void setType(Type type) { type_ = std::move(type); }
+  /// The op that produces this value, or nullptr for a block argument.
+  Op *definingOp() const { return definingOp_; }
+  /// The block whose argument this is, or nullptr for an op result.
+  Block *ownerBlock() const { return ownerBlock_; }
+  bool isBlockArgument() const { return ownerBlock_ != nullptr; }
+  unsigned index() const { return index_; }
+  /// A readable name for printing (from the model source), may be empty.
+  const std::string &nameHint() const { return nameHint_; }
+  void setNameHint(std::string name) { nameHint_ = std::move(name); }
+
+private:
+  Type type_;
+  Op *definingOp_;
+  Block *ownerBlock_;
+  unsigned index_;
+  std::string nameHint_;
+};
+
+class Op {
+public:
+  Op(OpKind kind, std::vector<Value *> operands, Attributes attrs, SourceLocation location)
+      : kind_(kind), operands_(std::move(operands)), attrs_(std::move(attrs)),
+        location_(std::move(location)) {}
+
+  OpKind kind() const { return kind_; }
+  const char *mnemonic() const { return opInfo(kind_).mnemonic; }
+  const SourceLocation &location() const { return location_; }
+
+  const std::vector<Value *> &operands() const { return operands_; }
+  Value *operand(size_t i) const { return operands_.at(i); }
+  size_t numOperands() const { return operands_.size(); }
+  void setOperand(size_t i, Value *value) { operands_.at(i) = value; }
+
+  size_t numResults() const { return results_.size(); }
+  Value *result(size_t i = 0) const { return results_.at(i).get(); }
+  Value *addResult(Type type);
+
+  const Attributes &attrs() const { return attrs_; }
+  bool hasAttr(const std::string &key) const { return attrs_.count(key) != 0; }
+  int64_t intAttr(const std::string &key) const;
+  double realAttr(const std::string &key) const;
+  const std::string &stringAttr(const std::string &key) const;
+  void setAttr(const std::string &key, Attribute value) { attrs_[key] = std::move(value); }
+
+  /// The body of a scan; nullptr for every other op.
+  Block *body() const { return body_.get(); }
+  Block &createBody();
+
+  /// The block that contains this op.
+  Block *parentBlock() const { return parent_; }
+
+  // Scan operand groups (see the file comment).
+  size_t numCarries() const { return static_cast<size_t>(intAttr("carries")); }
+  size_t numSteps() const { return static_cast<size_t>(intAttr("steps")); }
+  size_t numStatics() const { return numOperands() - numCarries() - numSteps(); }
+  std::vector<Value *> carryInits() const;
+  std::vector<Value *> stepSequences() const;
+  std::vector<Value *> staticOperands() const;
+  bool isReverse() const { return stringAttr("direction") == "reverse"; }
+
+private:
+  friend class Block;
+  OpKind kind_;
+  std::vector<Value *> operands_;
+  std::vector<std::unique_ptr<Value>> results_;
+  Attributes attrs_;
+  SourceLocation location_;
+  std::unique_ptr<Block> body_;
+  Block *parent_ = nullptr;
+};
+
+class Block {
+public:
+  explicit Block(Op *parentOp = nullptr) : parentOp_(parentOp) {}
+
+  /// The scan that owns this body, or nullptr for a graph's top-level block.
+  Op *parentOp() const { return parentOp_; }
+
+  Value *addArgument(Type type);
+  const std::vector<std::unique_ptr<Value>> &arguments() const { return arguments_; }
+  Value *argument(size_t i) const { return arguments_.at(i).get(); }
+  size_t numArguments() const { return arguments_.size(); }
+
+  const std::vector<std::unique_ptr<Op>> &ops() const { return ops_; }
+  /// The `yield` that ends a scan body, or nullptr.
+  Op *terminator() const;
+
+  /// Appends an op (taking ownership) and returns it.
+  Op *append(std::unique_ptr<Op> op);
+  /// Inserts an op before position `index`.
+  Op *insert(size_t index, std::unique_ptr<Op> op);
+  size_t indexOf(const Op *op) const;
+  /// Removes an op; its results must be unused.
+  void erase(Op *op);
+  /// Removes every op for which `dead` returns true, keeping order.
+  void eraseIf(const std::function<bool(const Op &)> &dead);
+
+  /// Replaces every use of `from` in this block and nested blocks by `to`.
+  void replaceAllUsesWith(Value *from, Value *to);
+  /// Calls `visit` on every op of this block and of nested scan bodies, in order.
+  void walk(const std::function<void(Op &)> &visit) const;
+
+private:
+  Op *parentOp_;
+  std::vector<std::unique_ptr<Value>> arguments_;
+  std::vector<std::unique_ptr<Op>> ops_;
+};
+
+/// Maps values of one graph to values of a copy of it.
+using ValueMapping = std::unordered_map<const Value *, Value *>;
+
+/// Copies the ops of `source` to the end of `destination`, remapping operands through `mapping`
+/// (which must already map the block arguments of `source` and any outer values it uses) and
+/// recording every new result in it. Scan bodies are copied recursively.
+void cloneOpsInto(const Block &source, Block &destination, ValueMapping &mapping);
+
+class Graph {
+public:
+  explicit Graph(std::string name) : name_(std::move(name)) {}
+  const std::string &name() const { return name_; }
+  Block &body() { return body_; }
+  const Block &body() const { return body_; }
+
+  /// The leaf ops of one kind (params, inputs, targets, outputs), in order.
+  std::vector<Op *> opsOfKind(OpKind kind) const;
+  /// The `output` op with this name, or nullptr.
+  Op *findOutput(const std::string &name) const;
+
+private:
+  std::string name_;
+  Block body_;
+};
+
+class Module {
+public:
+  explicit Module(std::string name = "model") : name_(std::move(name)) {}
+  const std::string &name() const { return name_; }
+  void setName(std::string name) { name_ = std::move(name); }
+
+  /// Dims in declaration order (after -D overrides).
+  std::vector<std::pair<std::string, int64_t>> &dims() { return dims_; }
+  const std::vector<std::pair<std::string, int64_t>> &dims() const { return dims_; }
+
+  Graph &addGraph(std::string name);
+  Graph *findGraph(const std::string &name) const;
+  const std::vector<std::unique_ptr<Graph>> &graphs() const { return graphs_; }
+  /// Removes the graph with this name, if any.
+  void removeGraph(const std::string &name);
+
+private:
+  std::string name_;
+  std::vector<std::pair<std::string, int64_t>> dims_;
+  std::vector<std::unique_ptr<Graph>> graphs_;
+};
+
+} // namespace rnnc::ir
