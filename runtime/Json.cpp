@@ -117,8 +117,7 @@ private:
     }
   }
 
-  Status parseLiteral(JsonValue &value, std::string_view word, JsonValue::Kind kind,
-                      bool boolean) {
+  Status parseLiteral(JsonValue &value, std::string_view word, JsonValue::Kind kind, bool boolean) {
     if (text_.substr(pos_, word.size()) != word)
       return fail("expected a JSON value");
     pos_ += word.size();
@@ -148,7 +147,7 @@ private:
       JsonValue member;
       if (Status status = parseValue(member, depth); !status)
         return status;
-      value.members.emplace_back(std::move(key), std::move(member));
+      value.members.push_back({std::move(key), std::move(member)});
       skipWhitespace();
       if (consume('}'))
         return Status::ok();

@@ -13,10 +13,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace rnnc {
+
+struct JsonMember;
 
 struct JsonValue {
   enum class Kind { Null, Bool, Number, String, Array, Object };
@@ -26,12 +27,19 @@ struct JsonValue {
   /// String: the decoded UTF-8 value. Number: the literal as written ("-1.5e3").
   std::string text;
   std::vector<JsonValue> elements;
-  std::vector<std::pair<std::string, JsonValue>> members;
+  std::vector<JsonMember> members;
 
   /// The value of a number written as an integer (no fraction, no exponent) that fits int64_t.
   std::optional<int64_t> asInt64() const;
   /// "an object", "a string", ...: for messages such as "expected an array, got a string".
   std::string_view kindName() const;
+};
+
+/// One "key": value of an object. (A struct rather than std::pair: a pair of an incomplete
+/// JsonValue inside JsonValue sends some compilers' default-constructibility checks in a loop.)
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 /// Parses one JSON document. Errors are user errors such as

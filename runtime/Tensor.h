@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <new>
 #include <optional>
@@ -69,7 +70,8 @@ public:
   Tensor(DType dtype, std::vector<int64_t> shape);
 
   /// A tensor holding `values` (row-major); values.size() must equal the element count.
-  template <typename T> static Tensor fromValues(std::vector<int64_t> shape, std::span<const T> values);
+  template <typename T>
+  static Tensor fromValues(std::vector<int64_t> shape, std::span<const T> values);
   template <typename T>
   static Tensor fromValues(std::vector<int64_t> shape, std::initializer_list<T> values) {
     return fromValues<T>(std::move(shape), std::span<const T>(values.begin(), values.size()));
@@ -90,10 +92,12 @@ public:
     checkType<T>();
     return reinterpret_cast<const T *>(bytes_.data());
   }
-  template <typename T> std::span<T> values() { return {data<T>(), size_t(numElements_)}; }
-  template <typename T> std::span<const T> values() const {
+  /// The elements as a span. Not on a temporary, whose elements would die with it.
+  template <typename T> std::span<T> values() & { return {data<T>(), size_t(numElements_)}; }
+  template <typename T> std::span<const T> values() const & {
     return {data<T>(), size_t(numElements_)};
   }
+  template <typename T> std::span<const T> values() const && = delete;
 
   /// The raw little-endian element bytes.
   std::byte *bytes() { return bytes_.data(); }

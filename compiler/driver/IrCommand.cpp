@@ -1,0 +1,96 @@
+// `rnnc ir <file>`: prints the IR module of a model (`.rnn`) or of a textual IR file (`.rnnir`,
+// `-` for standard input), verified, optionally reduced to one graph and unfolded to N steps.
+#include "compiler/driver/DriverCommon.h"
+#include "ir/Parser.h"
+#include "ir/Printer.h"
+#include "ir/Unfold.h"
+#include "ir/Verifier.h"
+
+#include <fstream>
+#include <iostream>
+
+namespace rnnc::driver {
+
+namespace {
+
+// TODO(driver): replace by loadModule() from DriverCommon.h once the frontend lowering lands;
+// until then only textual IR can be loaded.
+Expected<std::unique_ptr<ir::Module>> loadIrOnly(const std::string &path,
+                                                 const std::map<std::string, long long> &dims) {
+  if (path != "-" && !path.ends_with(".rnnir"))
+    return Error::user("cannot load '" + path + "': only .rnnir files are supported for now");
+  if (!dims.empty())
+    return Error::user("-D applies only to .rnn models");
+  return ir::parseModuleFile(path);
+}
+
+/// Keeps only the graph called `name`.
+Status keepOnlyGraph(ir::Module &module, const std::string &name) {
+  if (!module.findGraph(name))
+    return Error::user("module @" + module.name() + " has no graph '@" + name + "'");
+  std::vector<std::string> others;
+  for (const auto &graph : module.graphs())
+    if (graph->name() != name)
+      others.push_back(graph->name());
+  for (const auto &other : others)
+    module.removeGraph(other);
+  return Status::ok();
+}
+
+int runIr(const std::vector<std::string> &args) {
+  CommandLine commandLine;
+  commandLine.listOption("-D", "NAME=VALUE", "override a dim of a .rnn model")
+      .option("--unfold", "N", "unroll every time axis to exactly N steps")
+      .option("--graph", "NAME", "print only this graph (forward, generate, backward)")
+      .option("-o", "FILE", "write to FILE instead of standard output")
+      .flag("--help", "show this help");
+  if (Status status = commandLine.parse(args); !status)
+    return reportError(status.error());
+  if (commandLine.has("--help")) {
+    std::cout << "usage: rnnc ir <file.rnn|file.rnnir|-> [options]\n" << commandLine.usage();
+    return 0;
+  }
+  if (commandLine.positional().size() != 1)
+    return reportError(Error::user("ir expects one input file (use - for standard input)\n" +
+                                   commandLine.usage()));
+  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return reportError(dims.error());
+  auto unfoldSteps = commandLine.getInt("--unfold", 0, 1, 1 << 20);
+  if (!unfoldSteps)
+    return reportError(unfoldSteps.error());
+
+  auto module = loadIrOnly(commandLine.positional()[0], *dims);
+  if (!module)
+    return reportError(module.error());
+  if (Status status = ir::verifyModule(**module); !status)
+    return reportError(status.error());
+  if (auto graph = commandLine.get("--graph"))
+    if (Status status = keepOnlyGraph(**module, *graph); !status)
+      return reportError(status.error());
+  if (commandLine.has("--unfold")) {
+    auto unfolded = ir::unfoldModule(**module, *unfoldSteps);
+    if (!unfolded)
+      return reportError(unfolded.error());
+    if (Status status = ir::verifyModule(**unfolded); !status)
+      return reportError(status.error());
+    *module = unfolded.take();
+  }
+
+  std::string text = ir::printModule(**module);
+  auto outputPath = commandLine.get("-o");
+  if (!outputPath || *outputPath == "-") {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream out(*outputPath, std::ios::binary);
+  if (!(out << text))
+    return reportError(Error::user("cannot write '" + *outputPath + "'"));
+  return 0;
+}
+
+} // namespace
+
+RNNC_REGISTER_COMMAND("ir", "print the IR of a model or .rnnir file (--unfold N to unroll)", runIr);
+
+} // namespace rnnc::driver

@@ -1,0 +1,38 @@
+// loadModule: the one way every subcommand turns a path into verified IR.
+#include "compiler/driver/DriverCommon.h"
+#include "compiler/frontend/Frontend.h"
+#include "compiler/frontend/Lower.h"
+#include "ir/Parser.h"
+#include "ir/Verifier.h"
+
+namespace rnnc::driver {
+
+Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
+                                                 const std::map<std::string, long long> &dims) {
+  bool isTextualIR = path.size() >= 6 && path.substr(path.size() - 6) == ".rnnir";
+  std::unique_ptr<ir::Module> module;
+  if (isTextualIR) {
+    if (!dims.empty())
+      return Error::user("-D applies to model files, not to textual IR ('" + path + "')");
+    auto parsed = ir::parseModuleFile(path);
+    if (!parsed)
+      return parsed.takeError();
+    module = parsed.take();
+  } else {
+    auto source = readFile(path);
+    if (!source)
+      return source.takeError();
+    auto model = frontend::parseAndCheckModel(*source, path, dims);
+    if (!model)
+      return model.takeError();
+    auto lowered = frontend::lowerToIR(**model, path);
+    if (!lowered)
+      return lowered.takeError();
+    module = lowered.take();
+  }
+  if (Status verified = ir::verifyModule(*module); !verified)
+    return verified.takeError();
+  return module;
+}
+
+} // namespace rnnc::driver

@@ -1,0 +1,77 @@
+// Autodiff: reverse-mode differentiation of a module's `forward` graph (back-propagation through
+// time). Adds a graph `backward` to the module: a copy of the forward ops, followed by the
+// reverse sweep, with an output `grad.<name>` for every parameter and every real-valued input
+// (targets and token inputs are data and get none). The seed is d loss / d loss = 1.
+//
+// Outside scans the reverse sweep is one generic walk over the ops in reverse order: the
+// gradient rules (GradRules.h) give each operand's contribution, fan-out is accumulated by
+// summing contributions, and a contribution that is broadcast (over time, or from a scalar) is
+// reduced to the operand's type with `sum_time` / `sum`. A scan's gradient is a scan in the
+// opposite direction over the same axis (ScanGradient.h): its carries are the gradients of the
+// forward carries, the forward scan is extended with per-step outputs of what the backward needs
+// (residuals), and parameters and other statics get their gradient as a per-step output summed
+// with `sum_time` outside the gradient scan (so ∇W = Σ_t δ(t) h(t−1)ᵀ can become one GEMM).
+//
+// Options, for every scan of the model:
+//   truncate K    Truncated BPTT, TBPTT(K, K): the gradient scan zeroes its carried gradients
+//                 after every K steps it has run, counting from where it starts (each example's
+//                 last step for a forward-in-time scan, its first step for a backward-in-time
+//                 one). A gradient that enters at the start of a chunk therefore reaches K steps
+//                 (that step and K − 1 earlier ones) and never crosses into the previous chunk;
+//                 the carry's initial value is treated as the step before step 1. K >= the
+//                 sequence length gives full BPTT.
+//   checkpoint K  Rematerialisation: the forward saves only the carried states (every step, see
+//                 the note below), and the gradient scan recomputes everything else of the step
+//                 body from them. Gradients equal full BPTT to rounding. K = 1 is the only value
+//                 expressible today: saving every K-th state needs the backward to recompute a
+//                 K-step segment before running it backwards, i.e. a loop inside a scan body,
+//                 which the IR does not have; K > 1 is a user error naming this limit.
+//
+// Invariant: `forward` is left unchanged; `backward` is in SSA order and typed; every scan of
+// `backward` refers only to its own arguments. A missing gradient rule is a located user error.
+#pragma once
+
+#include "ir/Graph.h"
+#include "runtime/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rnnc::passes {
+
+struct AutodiffOptions {
+  int64_t truncate = 0;   ///< 0: full BPTT; K > 0: TBPTT(K, K) as described above.
+  int64_t checkpoint = 0; ///< 0: save residuals; 1: save only carried states, recompute the rest.
+};
+
+/// One value the forward scan saves per step for its gradient scan.
+struct Residual {
+  std::string name; ///< The value's name in the forward body (may be empty).
+  ir::Type type;    ///< Per-step type.
+  bool reused;      ///< Already a per-step output of the forward scan (no extra memory).
+  int64_t bytes() const { return reused ? 0 : type.numElements() * 4; }
+};
+
+/// What the pass did to one forward scan.
+struct ScanGradientReport {
+  ir::SourceLocation location;
+  std::string axis;
+  bool reverse = false;           ///< Direction of the forward scan.
+  std::vector<Residual> residuals;
+  int64_t carriedBytes = 0;       ///< Bytes of the carried states, per step.
+  int64_t bytesPerStep() const;   ///< Extra bytes the forward saves per step and example.
+};
+
+struct AutodiffReport {
+  std::vector<ScanGradientReport> scans;
+  std::vector<std::string> gradientOutputs; ///< "grad.W", … in output order.
+  int64_t bytesPerStep() const;
+  /// Human-readable: one line per scan with its residuals and the bytes saved per step.
+  std::string summary() const;
+};
+
+/// Adds (or replaces) the `backward` graph of `module` from its `forward` graph.
+Expected<AutodiffReport> differentiate(ir::Module &module, const AutodiffOptions &options = {});
+
+} // namespace rnnc::passes

@@ -1,0 +1,422 @@
+// The reference interpreter's walk over a graph for one example (docs/ir.md, "Semantics"):
+// ops run in block order; an op outside a scan whose operands include sequences runs once per
+// step with its static operands broadcast (time broadcasting); a scan runs its body once per step
+// of the example's own length, forward or reverse; the ops on whole sequences (shift, last,
+// first, sum_time, repeat, at_last, at_first, at_step, stack) are written out here.
+#include "ir/InterpretExample.h"
+
+#include "ir/TypeInference.h"
+
+namespace rnnc::ir::interpret {
+
+std::string describeOp(const Op &op) {
+  std::string text = std::string("'") + op.mnemonic() + "'";
+  if (op.location().known())
+    text += " at " + op.location().str();
+  return text;
+}
+
+namespace {
+
+template <typename Real> using Environment = std::unordered_map<const Value *, ValuePtr<Real>>;
+
+template <typename Real> ValuePtr<Real> share(RuntimeValue<Real> value) {
+  return std::make_shared<const RuntimeValue<Real>>(std::move(value));
+}
+
+template <typename Real> class ExampleWalker {
+public:
+  explicit ExampleWalker(const Example<Real> &example) : example_(example) {}
+
+  /// Evaluates a graph's top-level block, recording the value of every output op.
+  Status evaluateGraph(const Block &block) {
+    Environment<Real> environment;
+    for (const auto &op : block.ops())
+      if (Status status = evaluateOp(*op, environment, StepContext{}); !status)
+        return status;
+    return Status::ok();
+  }
+
+  std::unordered_map<const Op *, ValuePtr<Real>> takeOutputs() { return std::move(outputs_); }
+
+private:
+  /// Evaluates one op and binds its results in `environment`. `position` is the scan step being
+  /// run when the op is in a scan body, else step 0.
+  Status evaluateOp(const Op &op, Environment<Real> &environment, const StepContext &position) {
+    std::vector<ValuePtr<Real>> operands;
+    for (Value *operand : op.operands()) {
+      auto found = environment.find(operand);
+      if (found == environment.end())
+        return Error::internal(describeOp(op) + ": operand used before it is defined");
+      operands.push_back(found->second);
+    }
+    switch (op.kind()) {
+    case OpKind::Param:
+    case OpKind::Input:
+    case OpKind::Target: {
+      auto leaf = example_.leaves.find(&op);
+      if (leaf == example_.leaves.end())
+        return Error::internal(describeOp(op) + ": no value for a leaf");
+      environment[op.result()] = leaf->second;
+      return Status::ok();
+    }
+    case OpKind::Output:
+      if (position.step != 0)
+        return Error::internal(describeOp(op) + ": 'output' inside a scan body");
+      outputs_[&op] = operands[0];
+      return Status::ok();
+    case OpKind::Yield:
+      return Error::internal(describeOp(op) + ": 'yield' outside the end of a scan body");
+    case OpKind::Scan: {
+      auto results = evaluateScan(op, operands);
+      if (!results)
+        return results.takeError();
+      for (size_t i = 0; i < op.numResults(); ++i)
+        environment[op.result(i)] = (*results)[i];
+      return Status::ok();
+    }
+    default:
+      break;
+    }
+    auto result =
+        isWholeSequenceOp(op.kind()) ? evaluateSequenceOp(op, operands) : evaluateByStep(op, operands, position);
+    if (!result)
+      return result.takeError();
+    environment[op.result()] = share(result.take());
+    return Status::ok();
+  }
+
+  static bool isWholeSequenceOp(OpKind kind) {
+    switch (kind) {
+    case OpKind::Shift:
+    case OpKind::Last:
+    case OpKind::First:
+    case OpKind::SumTime:
+    case OpKind::Repeat:
+    case OpKind::AtLast:
+    case OpKind::AtFirst:
+    case OpKind::AtStep:
+    case OpKind::Stack:
+      return true;
+    default:
+      return false;
+    }
+  }
+
+  Expected<int64_t> axisLength(const Op &op, const std::string &axis) const {
+    auto found = example_.axisLengths.find(axis);
+    if (found == example_.axisLengths.end())
+      return Error::internal(describeOp(op) + ": no length for axis '" + axis + "'");
+    return found->second;
+  }
+
+  int64_t primeLength(const std::string &axis) const {
+    auto found = example_.primeLengths.find(axis);
+    return found == example_.primeLengths.end() ? 0 : found->second;
+  }
+
+  /// A per-step op: once when every operand is static, else once per step (time broadcasting).
+  Expected<RuntimeValue<Real>> evaluateByStep(const Op &op,
+                                              const std::vector<ValuePtr<Real>> &operands,
+                                              const StepContext &position) {
+    StepContext context = position;
+    context.rng = example_.rng;
+    context.greedy = example_.greedy;
+    std::vector<const Element<Real> *> stepOperands(operands.size());
+    size_t steps = 0;
+    for (const ValuePtr<Real> &operand : operands) {
+      if (!operand->isSequence)
+        continue;
+      if (steps != 0 && operand->steps.size() != steps)
+        return Error::internal(describeOp(op) + ": sequence operands of different lengths");
+      steps = operand->steps.size();
+    }
+    if (steps == 0) {
+      for (size_t i = 0; i < operands.size(); ++i)
+        stepOperands[i] = &operands[i]->at(0);
+      auto element = evaluateStepOp(op, stepOperands, context);
+      if (!element)
+        return element.takeError();
+      return RuntimeValue<Real>::single(element.take());
+    }
+    RuntimeValue<Real> sequence{true, {}};
+    context.primeLength = primeLength(op.result()->type().axis);
+    for (size_t t = 0; t < steps; ++t) {
+      for (size_t i = 0; i < operands.size(); ++i)
+        stepOperands[i] = &operands[i]->at(t);
+      context.step = static_cast<int64_t>(t) + 1;
+      auto element = evaluateStepOp(op, stepOperands, context);
+      if (!element)
+        return element.takeError();
+      sequence.steps.push_back(element.take());
+    }
+    return sequence;
+  }
+
+  /// The ops that read or build a whole sequence.
+  Expected<RuntimeValue<Real>> evaluateSequenceOp(const Op &op,
+                                                  const std::vector<ValuePtr<Real>> &operands) {
+    const Type &resultType = op.result()->type();
+    const RuntimeValue<Real> &first = *operands[0];
+    if ((first.isSequence && first.steps.empty()) ||
+        first.isSequence != op.operand(0)->type().isSequence())
+      return Error::internal(describeOp(op) + ": operand does not match its type");
+    const std::vector<Element<Real>> &steps = first.steps;
+    switch (op.kind()) {
+    case OpKind::Shift: {
+      // forward: out[1] = init, out[t] = x[t-1]; reverse: out[L] = init, out[t] = x[t+1].
+      RuntimeValue<Real> shifted{true, {}};
+      const Element<Real> &init = operands[1]->at(0);
+      if (op.stringAttr("direction") == "reverse") {
+        shifted.steps.assign(steps.begin() + 1, steps.end());
+        shifted.steps.push_back(init);
+      } else {
+        shifted.steps.push_back(init);
+        shifted.steps.insert(shifted.steps.end(), steps.begin(), steps.end() - 1);
+      }
+      return shifted;
+    }
+    case OpKind::Last:
+      return RuntimeValue<Real>::single(steps.back());
+    case OpKind::First:
+      return RuntimeValue<Real>::single(steps.front());
+    case OpKind::SumTime: {
+      Element<Real> total = steps.front();
+      for (size_t t = 1; t < steps.size(); ++t)
+        total.real += steps[t].real;
+      return RuntimeValue<Real>::single(std::move(total));
+    }
+    case OpKind::AtStep: {
+      int64_t index = op.intAttr("index");
+      if (index < 1 || index > static_cast<int64_t>(steps.size()))
+        return Error::user(describeOp(op) + " reads step " + std::to_string(index) +
+                           " of axis '" + op.operand(0)->type().axis + "', but the example has " +
+                           std::to_string(steps.size()) + " steps");
+      return RuntimeValue<Real>::single(steps[index - 1]);
+    }
+    case OpKind::Repeat:
+    case OpKind::AtLast:
+    case OpKind::AtFirst: {
+      auto length = axisLength(op, resultType.axis);
+      if (!length)
+        return length.takeError();
+      RuntimeValue<Real> sequence{true, {}};
+      if (op.kind() == OpKind::Repeat) {
+        sequence.steps.assign(*length, first.at(0));
+        return sequence;
+      }
+      sequence.steps.assign(*length, zeroElement<Real>(resultType.stepType()));
+      sequence.steps[op.kind() == OpKind::AtLast ? *length - 1 : 0] = first.at(0);
+      return sequence;
+    }
+    case OpKind::Stack: {
+      auto length = axisLength(op, resultType.axis);
+      if (!length)
+        return length.takeError();
+      if (*length != static_cast<int64_t>(operands.size()))
+        return Error::user(describeOp(op) + " stacks " + std::to_string(operands.size()) +
+                           " steps on axis '" + resultType.axis + "', but the example has " +
+                           std::to_string(*length) + " steps");
+      RuntimeValue<Real> sequence{true, {}};
+      for (const ValuePtr<Real> &operand : operands)
+        sequence.steps.push_back(operand->at(0));
+      return sequence;
+    }
+    default:
+      return Error::internal(describeOp(op) + ": not an op on whole sequences");
+    }
+  }
+
+  /// Runs a scan body once per step of the example's length on the scan's axis.
+  Expected<std::vector<ValuePtr<Real>>> evaluateScan(const Op &scan,
+                                                     const std::vector<ValuePtr<Real>> &operands) {
+    const std::string &axis = scan.stringAttr("axis");
+    auto length = axisLength(scan, axis);
+    if (!length)
+      return length.takeError();
+    const Block &body = *scan.body();
+    const Op *yield = body.terminator();
+    size_t carries = scan.numCarries(), stepCount = scan.numSteps();
+    if (!yield || body.numArguments() != operands.size() ||
+        yield->numOperands() != carries + scan.numResults())
+      return Error::internal(describeOp(scan) + ": malformed scan body");
+    for (size_t i = carries; i < carries + stepCount; ++i)
+      if (!operands[i]->isSequence || static_cast<int64_t>(operands[i]->steps.size()) != *length)
+        return Error::internal(describeOp(scan) + ": step sequence " + std::to_string(i) +
+                               " does not have the axis length");
+
+    std::vector<ValuePtr<Real>> state(operands.begin(), operands.begin() + carries);
+    std::vector<RuntimeValue<Real>> results(scan.numResults(), RuntimeValue<Real>{true, {}});
+    for (RuntimeValue<Real> &result : results)
+      result.steps.resize(*length);
+    StepContext position;
+    position.primeLength = primeLength(axis);
+    for (int64_t k = 0; k < *length; ++k) {
+      int64_t t = scan.isReverse() ? *length - 1 - k : k;
+      position.step = t + 1;
+      Environment<Real> environment;
+      for (size_t i = 0; i < operands.size(); ++i) {
+        bool isStep = i >= carries && i < carries + stepCount;
+        environment[body.argument(i)] = isStep ? share(RuntimeValue<Real>::single(operands[i]->at(t)))
+                                        : i < carries ? state[i]
+                                                      : operands[i];
+      }
+      for (const auto &op : body.ops()) {
+        if (op.get() == yield)
+          break;
+        if (Status status = evaluateOp(*op, environment, position); !status)
+          return status.takeError();
+      }
+      std::vector<ValuePtr<Real>> yielded;
+      for (Value *value : yield->operands()) {
+        auto found = environment.find(value);
+        if (found == environment.end())
+          return Error::internal(describeOp(scan) + ": yield of an undefined value");
+        yielded.push_back(found->second);
+      }
+      std::copy(yielded.begin(), yielded.begin() + carries, state.begin());
+      for (size_t i = 0; i < results.size(); ++i)
+        results[i].steps[t] = yielded[carries + i]->at(0);
+    }
+    std::vector<ValuePtr<Real>> shared;
+    for (RuntimeValue<Real> &result : results)
+      shared.push_back(share(std::move(result)));
+    return shared;
+  }
+
+  const Example<Real> &example_;
+  std::unordered_map<const Op *, ValuePtr<Real>> outputs_;
+};
+
+} // namespace
+
+namespace {
+
+Error malformed(const Op &op, const std::string &problem) {
+  return Error::internal(describeOp(op) + ": " + problem + " (run the verifier)");
+}
+
+template <typename T> bool hasAttrOf(const Op &op, const std::string &key) {
+  return op.hasAttr(key) && std::holds_alternative<T>(op.attrs().at(key));
+}
+
+/// The attributes the walk reads with Op's typed getters, which assume they exist.
+bool hasRequiredAttrs(const Op &op) {
+  switch (op.kind()) {
+  case OpKind::Param:
+  case OpKind::Input:
+  case OpKind::Target:
+  case OpKind::Output:
+    return hasAttrOf<std::string>(op, "name");
+  case OpKind::Constant:
+    return hasAttrOf<double>(op, "value") || hasAttrOf<int64_t>(op, "value");
+  case OpKind::TokenConstant:
+    return hasAttrOf<int64_t>(op, "value");
+  case OpKind::Scan:
+    return hasAttrOf<std::string>(op, "axis") && hasAttrOf<std::string>(op, "direction") &&
+           hasAttrOf<int64_t>(op, "carries") && hasAttrOf<int64_t>(op, "steps") &&
+           op.intAttr("carries") >= 0 && op.intAttr("steps") >= 0;
+  default:
+    return true;
+  }
+}
+
+Status checkScan(const Op &scan);
+
+Status checkBlock(const Block &block) {
+  for (const auto &owned : block.ops()) {
+    const Op &op = *owned;
+    std::vector<Type> operandTypes;
+    for (Value *operand : op.operands())
+      operandTypes.push_back(operand->type());
+    if (!hasRequiredAttrs(op))
+      return malformed(op, "missing or mistyped attributes");
+    switch (op.kind()) {
+    case OpKind::Param:
+    case OpKind::Input:
+    case OpKind::Target:
+    case OpKind::Constant:
+    case OpKind::TokenConstant:
+      if (op.numOperands() != 0 || op.numResults() != 1)
+        return malformed(op, "a leaf needs no operand and one result");
+      if (op.kind() == OpKind::TokenConstant &&
+          (op.intAttr("value") < 0 || op.intAttr("value") >= op.result()->type().vocab))
+        return malformed(op, "token id outside the vocabulary");
+      break;
+    case OpKind::Broadcast: {
+      if (op.numOperands() != 1 || op.numResults() != 1 || !operandTypes[0].isScalar() ||
+          !op.result()->type().isReal() || op.result()->type().axis != operandTypes[0].axis)
+        return malformed(op, "'broadcast' needs a real scalar and a real result on its axis");
+      break;
+    }
+    case OpKind::Output:
+      if (op.numOperands() != 1 || op.numResults() != 0)
+        return malformed(op, "'output' needs one operand and no result");
+      break;
+    case OpKind::Yield:
+      if (&op != block.terminator() || !block.parentOp())
+        return malformed(op, "'yield' must end a scan body");
+      break;
+    case OpKind::Scan:
+      if (Status status = checkScan(op); !status)
+        return status;
+      break;
+    default: {
+      auto type = inferResultType(op.kind(), operandTypes, op.attrs());
+      if (!type)
+        return malformed(op, type.error().message);
+      if (op.numResults() != 1 || op.result()->type() != *type)
+        return malformed(op, "the result type is not " + type->str());
+    }
+    }
+  }
+  return Status::ok();
+}
+
+Status checkScan(const Op &scan) {
+  const Block *body = scan.body();
+  if (!body || !body->terminator() || body->numArguments() != scan.numOperands() ||
+      scan.numCarries() + scan.numSteps() > scan.numOperands())
+    return malformed(scan, "the body does not match the operands");
+  const std::string &axis = scan.stringAttr("axis");
+  size_t carries = scan.numCarries(), steps = scan.numSteps();
+  for (size_t i = 0; i < scan.numOperands(); ++i) {
+    const Type &operand = scan.operand(i)->type();
+    bool isStep = i >= carries && i < carries + steps;
+    if (isStep ? operand.axis != axis : operand.isSequence())
+      return malformed(scan, "operand " + std::to_string(i) + " has type " + operand.str());
+    if (body->argument(i)->type() != operand.stepType())
+      return malformed(scan, "body argument " + std::to_string(i) + " does not match its operand");
+  }
+  const Op &yield = *body->terminator();
+  if (yield.numOperands() != carries + scan.numResults())
+    return malformed(scan, "the yield does not match the carries and results");
+  for (size_t i = 0; i < yield.numOperands(); ++i) {
+    const Type &yielded = yield.operand(i)->type();
+    const Type &expected = i < carries ? body->argument(i)->type()
+                                       : scan.result(i - carries)->type().stepType();
+    if (yielded != expected || (i >= carries && scan.result(i - carries)->type().axis != axis))
+      return malformed(scan, "yielded value " + std::to_string(i) + " has type " + yielded.str());
+  }
+  return checkBlock(*body);
+}
+
+} // namespace
+
+Status checkInterpretable(const Graph &graph) { return checkBlock(graph.body()); }
+
+template <typename Real>
+Expected<std::unordered_map<const Op *, ValuePtr<Real>>>
+evaluateExample(const Graph &graph, const Example<Real> &example) {
+  ExampleWalker<Real> walker(example);
+  if (Status status = walker.evaluateGraph(graph.body()); !status)
+    return status.takeError();
+  return walker.takeOutputs();
+}
+
+template Expected<std::unordered_map<const Op *, ValuePtr<float>>>
+evaluateExample<float>(const Graph &, const Example<float> &);
+template Expected<std::unordered_map<const Op *, ValuePtr<double>>>
+evaluateExample<double>(const Graph &, const Example<double> &);
+
+} // namespace rnnc::ir::interpret
