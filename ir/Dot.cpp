@@ -41,6 +41,7 @@ public:
   std::string write(const Graph &graph) {
     out_ = "digraph \"" + escape(graph.name()) + "\" {\n";
     out_ += "  rankdir=BT;\n";
+    out_ += "  graph [fontname=\"Helvetica\", fontsize=11];\n";
     out_ += "  node [fontname=\"Helvetica\", fontsize=10];\n";
     out_ += "  edge [fontname=\"Helvetica\", fontsize=9];\n";
     writeBlock(graph.body(), 1);

@@ -20,10 +20,6 @@ namespace {
 
 template <typename Real> using Environment = std::unordered_map<const Value *, ValuePtr<Real>>;
 
-template <typename Real> ValuePtr<Real> share(RuntimeValue<Real> value) {
-  return std::make_shared<const RuntimeValue<Real>>(std::move(value));
-}
-
 template <typename Real> class ExampleWalker {
 public:
   explicit ExampleWalker(const Example<Real> &example) : example_(example) {}
@@ -78,8 +74,8 @@ private:
     default:
       break;
     }
-    auto result =
-        isWholeSequenceOp(op.kind()) ? evaluateSequenceOp(op, operands) : evaluateByStep(op, operands, position);
+    auto result = isWholeSequenceOp(op.kind()) ? evaluateSequenceOp(op, operands)
+                                               : evaluateByStep(op, operands, position);
     if (!result)
       return result.takeError();
     environment[op.result()] = share(result.take());
@@ -189,8 +185,8 @@ private:
     case OpKind::AtStep: {
       int64_t index = op.intAttr("index");
       if (index < 1 || index > static_cast<int64_t>(steps.size()))
-        return Error::user(describeOp(op) + " reads step " + std::to_string(index) +
-                           " of axis '" + op.operand(0)->type().axis + "', but the example has " +
+        return Error::user(describeOp(op) + " reads step " + std::to_string(index) + " of axis '" +
+                           op.operand(0)->type().axis + "', but the example has " +
                            std::to_string(steps.size()) + " steps");
       return RuntimeValue<Real>::single(steps[index - 1]);
     }
@@ -256,10 +252,12 @@ private:
       position.step = t + 1;
       Environment<Real> environment;
       for (size_t i = 0; i < operands.size(); ++i) {
-        bool isStep = i >= carries && i < carries + stepCount;
-        environment[body.argument(i)] = isStep ? share(RuntimeValue<Real>::single(operands[i]->at(t)))
-                                        : i < carries ? state[i]
-                                                      : operands[i];
+        if (i < carries)
+          environment[body.argument(i)] = state[i];
+        else if (i < carries + stepCount)
+          environment[body.argument(i)] = share(RuntimeValue<Real>::single(operands[i]->at(t)));
+        else
+          environment[body.argument(i)] = operands[i];
       }
       for (const auto &op : body.ops()) {
         if (op.get() == yield)
@@ -321,6 +319,17 @@ bool hasRequiredAttrs(const Op &op) {
   }
 }
 
+/// Inputs and targets may be of any type; the other leaves are static, and only a token
+/// constant is a token.
+Status checkLeafType(const Op &op) {
+  const Type &type = op.result()->type();
+  if (op.kind() == OpKind::Input || op.kind() == OpKind::Target)
+    return Status::ok();
+  if (!type.isSequence() && type.isToken() == (op.kind() == OpKind::TokenConstant))
+    return Status::ok();
+  return malformed(op, "a leaf of type " + type.str());
+}
+
 Status checkScan(const Op &scan);
 
 Status checkBlock(const Block &block) {
@@ -339,6 +348,8 @@ Status checkBlock(const Block &block) {
     case OpKind::TokenConstant:
       if (op.numOperands() != 0 || op.numResults() != 1)
         return malformed(op, "a leaf needs no operand and one result");
+      if (Status status = checkLeafType(op); !status)
+        return status;
       if (op.kind() == OpKind::TokenConstant &&
           (op.intAttr("value") < 0 || op.intAttr("value") >= op.result()->type().vocab))
         return malformed(op, "token id outside the vocabulary");
@@ -393,8 +404,8 @@ Status checkScan(const Op &scan) {
     return malformed(scan, "the yield does not match the carries and results");
   for (size_t i = 0; i < yield.numOperands(); ++i) {
     const Type &yielded = yield.operand(i)->type();
-    const Type &expected = i < carries ? body->argument(i)->type()
-                                       : scan.result(i - carries)->type().stepType();
+    const Type &expected =
+        i < carries ? body->argument(i)->type() : scan.result(i - carries)->type().stepType();
     if (yielded != expected || (i >= carries && scan.result(i - carries)->type().axis != axis))
       return malformed(scan, "yielded value " + std::to_string(i) + " has type " + yielded.str());
   }

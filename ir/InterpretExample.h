@@ -45,7 +45,12 @@ template <typename Real> struct RuntimeValue {
   const Element<Real> &at(size_t index) const { return isSequence ? steps[index] : steps[0]; }
 };
 
+/// Values are immutable once computed and shared (a scan's statics are bound at every step).
 template <typename Real> using ValuePtr = std::shared_ptr<const RuntimeValue<Real>>;
+
+template <typename Real> ValuePtr<Real> share(RuntimeValue<Real> value) {
+  return std::make_shared<const RuntimeValue<Real>>(std::move(value));
+}
 
 /// Where a per-step op runs: the step (1-based, 0 for a static value) on the axis of its result
 /// or scan, with the example's prime length on that axis, and the example's sampling state.
@@ -59,7 +64,8 @@ struct StepContext {
 /// The per-step value of an op that computes one element from one element per operand (every op
 /// but the leaves, scan, yield, output and the ops on whole sequences).
 template <typename Real>
-Expected<Element<Real>> evaluateStepOp(const Op &op, const std::vector<const Element<Real> *> &operands,
+Expected<Element<Real>> evaluateStepOp(const Op &op,
+                                       const std::vector<const Element<Real> *> &operands,
                                        const StepContext &context);
 
 /// The element of `type` with every entry zero (token 0 for a token type).
@@ -78,8 +84,8 @@ template <typename Real> struct Example {
 
 /// Runs `graph` for one example; returns the value of every `output` op.
 template <typename Real>
-Expected<std::unordered_map<const Op *, ValuePtr<Real>>> evaluateExample(const Graph &graph,
-                                                                          const Example<Real> &example);
+Expected<std::unordered_map<const Op *, ValuePtr<Real>>>
+evaluateExample(const Graph &graph, const Example<Real> &example);
 
 /// Checks what the walk relies on so that a malformed graph is an internal Error, never a crash:
 /// every op's result type follows from its operands by the typing rules of TypeInference.h, scan

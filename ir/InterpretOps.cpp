@@ -4,6 +4,7 @@
 #include "ir/InterpretExample.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace rnnc::ir::interpret {
 
@@ -38,6 +39,12 @@ template <typename Real> int64_t firstArgmax(const Matrix<Real> &vector) {
   return best;
 }
 
+std::string formatReal(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
 /// A draw from the distribution proportional to `probabilities` (see Interpreter.h).
 template <typename Real>
 Expected<int64_t> drawToken(const Op &op, const Matrix<Real> &probabilities, Rng &rng) {
@@ -45,8 +52,8 @@ Expected<int64_t> drawToken(const Op &op, const Matrix<Real> &probabilities, Rng
   for (int64_t i = 0; i < probabilities.size(); ++i) {
     double p = static_cast<double>(probabilities(i));
     if (!std::isfinite(p) || p < 0)
-      return Error::user(describeOp(op) + ": cannot sample from probability " +
-                         std::to_string(p) + " at index " + std::to_string(i));
+      return Error::user(describeOp(op) + ": cannot sample from probability " + formatReal(p) +
+                         " at index " + std::to_string(i));
     total += p;
   }
   if (total <= 0)
@@ -203,8 +210,8 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
 }
 
 #define RNNC_INSTANTIATE(Real)                                                                     \
-  template Element<Real> zeroElement<Real>(const Type &);                                         \
-  template Expected<Element<Real>> evaluateStepOp<Real>(                                          \
+  template Element<Real> zeroElement<Real>(const Type &);                                          \
+  template Expected<Element<Real>> evaluateStepOp<Real>(                                           \
       const Op &, const std::vector<const Element<Real> *> &, const StepContext &);
 RNNC_INSTANTIATE(float)
 RNNC_INSTANTIATE(double)

@@ -6,15 +6,13 @@
 //   params           by their names, unbatched, F32 or F64 (converted to the run's precision)
 //   inputs, targets  by their names; sequences time-major [T, B, ...], static values [B, ...];
 //                    tokens I32, reals F32 or F64
-//   outputs          by their names; reals in the run's precision (F64 or F32), tokens I32:
-//                    - `loss`, and `grad.<p>` for a param p of the graph, when static: SUMMED over
-//                      the batch, shape of the value ([] for the loss, the param's shape);
-//                    - any other static output that uses no input, target or sample (it depends
-//                      only on params and constants, so it is the same for every example):
-//                      written once, unbatched, shape of the value, NOT summed;
-//                    - every other output is per example: sequences [T, B, ...] with zeros past
-//                      each example's length, static values [B, ...] (so the gradient of a real
-//                      input, `grad.x`, is per example).
+//   outputs          by their names; reals in the run's precision (F64 or F32), tokens I32.
+//                    `loss`, and `grad.<p>` for a param p of the graph, when static and real, are
+//                    SUMMED over the batch: shape of the value ([] for the loss, p's shape).
+//                    Every other output is per example: sequences [T, B, ...] with zeros past
+//                    each example's length, static values [B, ...]. So the gradient of a real
+//                    input, `grad.x`, is per example, and an output's shape follows from its name
+//                    and type alone, never from what it happens to depend on.
 //
 // Lengths. The length L of an axis for example b is lengths[axis][b] when given (in [1, T]),
 // else T. T is the first dimension of the inputs and targets over the axis (they must agree);
@@ -24,11 +22,14 @@
 // (step <= primeLengths[axis][b]) and its second after. An input whose steps reach a feed's first
 // operand (directly, or as a scan's step sequence) is a *prime*: its tensor [Tp, B, ...] may be
 // shorter than the axis, or absent (an empty prime); primeLengths[axis][b] defaults to Tp (0 when
-// absent) and must be in [0, min(Tp, L)]. `sample` draws from example b's own generator,
+// absent) and must be in [0, min(Tp, L)]; past it the prime reads as zeros (token 0), which a
+// feed never selects. `sample` draws from example b's own generator,
 // Rng(parameterSeed(seed, "example.<b>")) of runtime/Init.h, one uniform01() per sample op
 // evaluation in execution order (steps in scan order, ops in block order); a draw picks the first
-// index whose cumulative probability exceeds u * sum(p). So an example's samples do not depend on
-// the batch it runs in. With RunOptions::greedy every sample is an argmax.
+// index whose cumulative probability exceeds u * sum(p). So an example's samples depend on its
+// index and the seed only, not on the batch size or the other examples. With RunOptions::greedy
+// every sample is an argmax. Sampling from a vector with a negative or non-finite entry, or one
+// that sums to zero, is a user error.
 //
 // Batch size B: the batch dimension of the data tensors (they must agree), else the size of the
 // given lengths/prime lengths, else 1. Every problem with the batch (a missing or misshapen

@@ -9,6 +9,9 @@ namespace rnnc::ir {
 
 namespace {
 
+constexpr const char *feedProblem =
+    "'feed' cannot be unfolded: the prime's length is a run-time value";
+
 std::string stepHint(const std::string &hint, int64_t step) {
   return hint.empty() ? hint : hint + "_" + std::to_string(step);
 }
@@ -70,7 +73,7 @@ private:
     case OpKind::Scan:
       return unfoldScan(op);
     case OpKind::Feed:
-      return fail(op, "'feed' cannot be unfolded: the prime's length is a run-time value");
+      return fail(op, feedProblem);
     case OpKind::Output:
       return unfoldOutput(op);
     case OpKind::Shift:
@@ -221,6 +224,8 @@ private:
           break;
         if (bodyOp->kind() == OpKind::Scan)
           return fail(*bodyOp, "a scan nested in a scan body cannot be unfolded");
+        if (bodyOp->kind() == OpKind::Feed)
+          return fail(*bodyOp, feedProblem);
         std::vector<Value *> operands;
         for (const Value *operand : bodyOp->operands())
           operands.push_back(mapping.at(operand));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <iostream>
+#include <new>
 
 namespace rnnc::driver {
 
@@ -110,6 +112,27 @@ TensorMap randomData(const ir::Graph &graph, const RandomDataOptions &options) {
   return data;
 }
 
+Status checkRandomDataSize(const ir::Graph &graph, const RandomDataOptions &options,
+                           int64_t maxElements) {
+  auto stepsOf = [&](const std::string &axis) {
+    auto it = options.stepsPerAxis.find(axis);
+    return it == options.stepsPerAxis.end() ? options.steps : it->second;
+  };
+  for (const ir::Op *op : dataOps(graph)) {
+    const ir::Type &type = op->result()->type();
+    // Divide rather than multiply so that the check itself cannot overflow.
+    int64_t limit = maxElements / options.batch;
+    if (type.isSequence())
+      limit /= stepsOf(type.axis);
+    for (int64_t dim : type.shape)
+      limit /= dim;
+    if (limit < 1)
+      return Error::user("tensor '" + op->stringAttr("name") + "' would have more than " +
+                         std::to_string(maxElements) + " elements");
+  }
+  return Status::ok();
+}
+
 Expected<std::map<std::string, std::vector<int64_t>>>
 extractLengths(const ir::Graph &graph, const TensorMap &data) {
   std::vector<std::string> axes = timeAxes(graph);
@@ -134,6 +157,117 @@ extractLengths(const ir::Graph &graph, const TensorMap &data) {
     lengths[*axis] = std::vector<int64_t>(values.begin(), values.end());
   }
   return lengths;
+}
+
+Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::string &name) {
+  if (const ir::Graph *graph = module.findGraph(name))
+    return graph;
+  return Error::user("model '" + module.name() + "' has no '" + name + "' graph");
+}
+
+std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph) {
+  std::vector<const ir::Op *> generated;
+  for (const ir::Op *input : graph.opsOfKind(ir::OpKind::Input))
+    if (graph.findOutput(input->stringAttr("name")))
+      generated.push_back(input);
+  return generated;
+}
+
+Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source) {
+  std::vector<ir::Op *> paramOps = graph.opsOfKind(ir::OpKind::Param);
+  for (const ir::Op *param : paramOps) {
+    const std::string &name = param->stringAttr("name");
+    auto tensor = params.find(name);
+    if (tensor == params.end())
+      return Error::user(source + ": parameter '" + name + "' is missing");
+    DType expected = tensor->second.dtype() == DType::F64 ? DType::F64 : DType::F32;
+    if (Status status = checkTensor(name, tensor->second, expected, param->result()->type().shape);
+        !status)
+      return Error::user(source + ": " + status.error().message);
+  }
+  for (const auto &[name, tensor] : params) {
+    auto isParam = [&](const ir::Op *param) { return param->stringAttr("name") == name; };
+    if (std::none_of(paramOps.begin(), paramOps.end(), isParam))
+      return Error::user(source + ": tensor '" + name + "' is not a parameter of the model");
+  }
+  return Status::ok();
+}
+
+Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::string &source) {
+  std::vector<const ir::Op *> ops = dataOps(graph);
+  std::vector<std::string> axes = timeAxes(graph);
+  for (const auto &[name, tensor] : data) {
+    auto isData = [&](const ir::Op *op) { return op->stringAttr("name") == name; };
+    auto isLengths = [&](const std::string &axis) { return lengthsName(axes, axis) == name; };
+    if (std::none_of(ops.begin(), ops.end(), isData) &&
+        std::none_of(axes.begin(), axes.end(), isLengths))
+      return Error::user(source + ": tensor '" + name +
+                         "' is not an input, target or lengths tensor of the model");
+  }
+  return Status::ok();
+}
+
+SafetensorsMetadata modelMetadata(const ir::Module &module) {
+  std::string dims;
+  for (const auto &[name, value] : module.dims())
+    dims += (dims.empty() ? "" : ",") + name + "=" + std::to_string(value);
+  return {{"model", module.name()}, {"dims", dims}};
+}
+
+Expected<DType> parseRealType(const std::string &option, const std::string &text) {
+  if (text == "f32")
+    return DType::F32;
+  if (text == "f64")
+    return DType::F64;
+  return Error::user("option '" + option + "' expects f32 or f64, got '" + text + "'");
+}
+
+Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
+                                                      const std::vector<std::string> &args,
+                                                      const std::string &synopsis,
+                                                      const std::string &what) {
+  commandLine.flag("--help", "print this help");
+  if (Status parsed = commandLine.parse(args); !parsed)
+    return parsed.takeError();
+  if (commandLine.has("--help")) {
+    std::cout << "usage: " << synopsis << "\n\n" << commandLine.usage();
+    return std::optional<std::string>();
+  }
+  const std::vector<std::string> &positional = commandLine.positional();
+  if (positional.empty())
+    return Error::user("missing " + what + "\nusage: " + synopsis);
+  if (positional.size() > 1)
+    return Error::user("unexpected argument '" + positional[1] + "' (only one " + what +
+                       " is expected)");
+  return std::optional<std::string>(positional[0]);
+}
+
+Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name) {
+  if (auto value = commandLine.get(name))
+    return *value;
+  return Error::user("option '" + name + "' is required");
+}
+
+void declareDimOverrides(CommandLine &commandLine) {
+  commandLine.listOption("-D", "NAME=VALUE", "override a dim of the model (repeatable)");
+}
+
+Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,
+                                                             const CommandLine &commandLine) {
+  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return dims.takeError();
+  return loadModule(path, *dims);
+}
+
+int runSubcommand(const std::function<Status()> &body) {
+  try {
+    if (Status status = body(); !status)
+      return reportError(status.error());
+    return 0;
+  } catch (const std::bad_alloc &) {
+    return reportError(Error::user("out of memory"));
+  }
 }
 
 } // namespace rnnc::driver

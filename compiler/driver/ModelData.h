@@ -6,11 +6,16 @@
 //                    tokens I32, reals F32
 //   lengths          I32 [B], named `lengths` when the model has one time axis, else
 //                    `lengths.<axis>` for each axis
+//
+// It also holds what the subcommands built on these tensors share beyond them: the parameter
+// file check, the tensor-file metadata, and the common shape of a subcommand's command line.
 #pragma once
 
+#include "compiler/driver/DriverCommon.h"
 #include "ir/Graph.h"
 #include "runtime/Error.h"
 #include "runtime/Init.h"
+#include "runtime/Safetensors.h"
 #include "runtime/Tensor.h"
 
 #include <map>
@@ -45,10 +50,61 @@ struct RandomDataOptions {
 };
 TensorMap randomData(const ir::Graph &graph, const RandomDataOptions &options);
 
+/// Checks that no tensor randomData would make for `options` has more than `maxElements`
+/// elements, so a huge -D dim or batch is a user error rather than an allocation failure.
+Status checkRandomDataSize(const ir::Graph &graph, const RandomDataOptions &options,
+                           int64_t maxElements);
+
 /// The lengths tensors of `data` as per-axis vectors, validating dtype I32 and rank 1 (the
 /// interpreter checks the values against the batch). A `lengths` tensor for a model with several
 /// axes, or `lengths.<axis>` for an unknown axis, is an error rather than silently ignored.
 Expected<std::map<std::string, std::vector<int64_t>>>
 extractLengths(const ir::Graph &graph, const TensorMap &data);
+
+/// The graph `name` of `module`; a user error naming the model when it has none.
+Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::string &name);
+
+/// The names of the sequences `graph` (a `generate` graph) generates: the inputs that are also
+/// outputs (docs/ir.md: the generate graph outputs every generated name, and takes its prime as
+/// the input of the same name). In order of the inputs.
+std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph);
+
+/// Checks a parameter file against the params of `graph`: every param present, F32 or F64, of
+/// its shape, and no other tensor. `source` (the file) names where an unknown tensor came from.
+Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source);
+
+/// Checks that every tensor of a data file is an input, target or lengths tensor of `graph`.
+Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::string &source);
+
+/// The `__metadata__` of the tensor files written for a model: "model" (its name) and "dims"
+/// ("K=65,H=128": the -D overrides that rebuild its shapes).
+SafetensorsMetadata modelMetadata(const ir::Module &module);
+
+/// A real element type as written on the command line: "f32" or "f64".
+Expected<DType> parseRealType(const std::string &option, const std::string &text);
+
+// The command line shared by the model subcommands.
+
+/// Declares `--help`, parses `args` and checks there is exactly one positional argument (`what`
+/// names it in the error). Returns the positional argument, or nullopt after printing `synopsis`
+/// and the options to stdout for `--help`.
+Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
+                                                      const std::vector<std::string> &args,
+                                                      const std::string &synopsis,
+                                                      const std::string &what);
+
+/// The value of an option the subcommand cannot do without.
+Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name);
+
+/// Declares `-D NAME=VALUE`, the dim overrides of a model file.
+void declareDimOverrides(CommandLine &commandLine);
+
+/// Loads the model at `path` with the `-D` overrides of `commandLine`.
+Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,
+                                                             const CommandLine &commandLine);
+
+/// Runs a subcommand's body: an Error (or running out of memory) is reported and gives exit
+/// status 1, success 0.
+int runSubcommand(const std::function<Status()> &body);
 
 } // namespace rnnc::driver

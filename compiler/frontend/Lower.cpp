@@ -309,15 +309,18 @@ Status GraphLowering::lowerScan(const ScanPlan &plan) {
     collect(*name.clause->value);
 
   // Carried values: the states, then one per generated name (x[t+1]: the next token, starting
-  // from a placeholder the prime replaces; y[t]: the previous token, from y's initial value).
+  // from a zero placeholder the prime replaces; y[t]: the previous token, from y's initial value).
   std::vector<ir::Value *> carryInits;
   for (const ast::ValueDecl *state : plan.states)
     carryInits.push_back(lowerInitial(*state, plan.reverse));
   for (const GeneratedName &name : plan.generated) {
     top_.setLocation(location(name.clause->loc));
-    carryInits.push_back(name.clause->isNextStep
-                             ? top_.tokenConstant(0, name.data->type.vocabulary)
-                             : lowerInitial(*name.data, false));
+    if (!name.clause->isNextStep)
+      carryInits.push_back(lowerInitial(*name.data, false));
+    else if (name.data->type.isToken())
+      carryInits.push_back(top_.tokenConstant(0, name.data->type.vocabulary));
+    else
+      carryInits.push_back(top_.constant(0, ir::Type::real(name.data->type.shape)));
   }
   std::vector<ir::Value *> primes;
   for (const GeneratedName &name : plan.generated)

@@ -471,9 +471,11 @@ bool Parser::parseDefinitionOrInitial(Model &model, bool isOutput) {
   } else if (index.is(TokenKind::Identifier) && !index.isIdentifier("first")) {
     Token axis = advance();
     if (peek().is(TokenKind::Plus) || peek().is(TokenKind::Minus)) {
-      error(peek().loc, "a per-step value is defined at [" + std::string(axis.text) + "]; '" +
-                            name + "[" + std::string(axis.text) + std::string(peek().text) +
-                            "...]' cannot be defined");
+      std::string written = name + "[" + std::string(axis.text) + std::string(peek().text) +
+                            (peek(1).is(TokenKind::Integer) ? std::string(peek(1).text) : "") +
+                            "]";
+      error(peek().loc, "cannot define " + quoteForMessage(written) + ": only '" + name + "[" +
+                            std::string(axis.text) + "] = ...' defines a per-step value");
       return false;
     }
     if (!expectClosing(TokenKind::RightBracket, open, "']' after the time axis") ||

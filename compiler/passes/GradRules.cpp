@@ -21,7 +21,6 @@ using Gradients = std::vector<Value *>;
 
 // Small emitters: the gradient code reads like the math.
 Value *scalar(Builder &b, double value) { return b.constant(value, Type::scalar()); }
-Value *add(Builder &b, Value *x, Value *y) { return b.create(OpKind::Add, {x, y}); }
 Value *sub(Builder &b, Value *x, Value *y) { return b.create(OpKind::Sub, {x, y}); }
 Value *mul(Builder &b, Value *x, Value *y) { return b.create(OpKind::Mul, {x, y}); }
 Value *div(Builder &b, Value *x, Value *y) { return b.create(OpKind::Div, {x, y}); }

@@ -3,6 +3,7 @@
 #include "compiler/passes/DCE.h"
 #include "compiler/passes/GradientWalk.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -16,81 +17,344 @@ using ir::Value;
 
 namespace {
 
-/// The gradient body while it is being built: a detached block whose arguments are created as
-/// they are discovered, each with the outer value that will feed it. It becomes the body of the
-/// gradient scan once every argument is known.
-struct StagingBody {
-  Block block;
-  // One entry per staging argument, in creation order.
-  struct Argument {
-    Value *value;
-    enum class Group { Carry, Step, Static } group;
-    Value *outer; ///< The outer operand (carries: the initial value).
-  };
-  std::vector<Argument> arguments;
-
-  Value *add(Type type, Argument::Group group, Value *outer, const std::string &name) {
-    Value *value = block.addArgument(std::move(type));
-    value->setNameHint(name);
-    arguments.push_back({value, group, outer});
-    return value;
-  }
-};
-
-bool isUsedIn(const Block &block, const Value *value) {
-  bool used = false;
-  block.walk([&](Op &op) {
-    for (Value *operand : op.operands())
-      used = used || operand == value;
-  });
+std::unordered_set<const Value *> usedValues(const Block &block) {
+  std::unordered_set<const Value *> used;
+  block.walk([&](Op &op) { used.insert(op.operands().begin(), op.operands().end()); });
   return used;
 }
 
-/// Values of `primal` that depend only on `invariantArgs` and constants: the gradient body
-/// recomputes them instead of saving them per step.
-std::unordered_set<const Value *>
-invariantValues(const std::vector<Op *> &primal,
-                const std::unordered_set<const Value *> &invariantArgs) {
-  std::unordered_set<const Value *> invariant = invariantArgs;
-  for (Op *op : primal) {
-    bool all = true;
-    for (Value *operand : op->operands())
-      all = all && invariant.count(operand);
-    if (all)
-      for (size_t i = 0; i < op->numResults(); ++i)
-        invariant.insert(op->result(i));
-  }
-  return invariant;
+bool isProduct(OpKind kind) { return kind == OpKind::MatMul || kind == OpKind::Outer; }
+
+/// Adds per-step outputs to a forward scan (rebuilding its yield) and returns the result
+/// sequence of a body value, reusing an existing output when the scan already yields it.
+Value *perStepSequenceOf(Op &scan, Value *value, bool &reused) {
+  Op *yield = scan.body()->terminator();
+  for (size_t i = scan.numCarries(); i < yield->numOperands(); ++i)
+    if (yield->operand(i) == value) {
+      reused = true;
+      return scan.result(i - scan.numCarries());
+    }
+  reused = false;
+  std::vector<Value *> operands = yield->operands();
+  operands.push_back(value);
+  auto extended =
+      std::make_unique<Op>(OpKind::Yield, std::move(operands), yield->attrs(), yield->location());
+  scan.body()->erase(yield);
+  scan.body()->append(std::move(extended));
+  Value *sequence = scan.addResult(value->type().sequenceOver(scan.stringAttr("axis")));
+  sequence->setNameHint(value->nameHint());
+  return sequence;
 }
 
-/// Adds per-step outputs to a forward scan (rebuilding its yield) and returns, for each value of
-/// its body, the result sequence that carries it, reusing existing outputs.
-class ScanOutputs {
+/// Builds the gradient scan of one forward scan. The backward body is first built in a detached
+/// staging block whose arguments are created as they are discovered, each remembering the outer
+/// value that will feed it; it becomes the gradient scan's body once every argument is known.
+class ScanDifferentiator {
 public:
-  explicit ScanOutputs(Op &scan) : scan_(scan) {}
+  ScanDifferentiator(Op &scan, const std::vector<bool> &operandNeedsGradient, ir::Builder &outer,
+                     const AutodiffOptions &options, ScanGradientReport &report)
+      : scan_(scan), body_(*scan.body()), needs_(operandNeedsGradient), outer_(outer),
+        inner_(staging_), options_(options), report_(report), carries_(scan.numCarries()),
+        steps_(scan.numSteps()), reverse_(scan.isReverse()) {}
 
-  /// The per-step sequence of body value `value`; `reused` says whether it already existed.
-  Value *sequenceOf(Value *value, bool &reused) {
-    Op *yield = scan_.body()->terminator();
-    for (size_t i = scan_.numCarries(); i < yield->numOperands(); ++i)
-      if (yield->operand(i) == value) {
-        reused = true;
-        return scan_.result(i - scan_.numCarries());
-      }
-    reused = false;
-    std::vector<Value *> operands = yield->operands();
-    operands.push_back(value);
-    auto newYield = std::make_unique<Op>(OpKind::Yield, std::move(operands), yield->attrs(),
-                                         yield->location());
-    scan_.body()->erase(yield);
-    scan_.body()->append(std::move(newYield));
-    Value *sequence = scan_.addResult(value->type().sequenceOver(scan_.stringAttr("axis")));
-    sequence->setNameHint(value->nameHint());
-    return sequence;
+  Expected<std::vector<Value *>> run(const std::vector<Value *> &resultGradients) {
+    report_.location = scan_.location();
+    report_.axis = scan_.stringAttr("axis");
+    report_.reverse = reverse_;
+    inner_.setLocation(scan_.location());
+    stageArguments(resultGradients);
+    clonePrimal();
+    if (Status status = reverseSweep(); !status)
+      return status.takeError();
+    yieldGradients();
+    if (Status status = inner_.status(); !status)
+      return status.takeError();
+    if (Status status = replacePrimalByResiduals(); !status)
+      return status.takeError();
+    std::vector<Value *> gradients = emitGradientScan();
+    if (Status status = outer_.status(); !status)
+      return status.takeError();
+    return gradients;
   }
 
 private:
+  enum class Group { Carry, Step, Static }; // operand groups of the gradient scan
+  struct StagedArgument {
+    Value *value;
+    Group group;
+    Value *outer; ///< What feeds it: a step sequence, a static, or a carry's initial value.
+  };
+  /// What a per-step output of the gradient scan becomes outside.
+  enum class Use { StepInput, Static, CarryInit };
+  struct GradientOutput {
+    Use use;
+    size_t operandIndex;
+    Value *value;
+  };
+
+  Value *stage(Type type, Group group, Value *outer, const std::string &name) {
+    Value *value = staging_.addArgument(std::move(type));
+    value->setNameHint(name);
+    staged_.push_back({value, group, outer});
+    return value;
+  }
+
+  bool isCarryIn(const Value *value) const {
+    return std::find(carryIns_.begin(), carryIns_.end(), value) != carryIns_.end();
+  }
+
+  // 1. Arguments of the backward body: carried gradients (and the truncation counter), the
+  // per-step output gradients, the forward step inputs and statics. The forward carried state
+  // c(t−1) gets a placeholder that residuals replace.
+  void stageArguments(const std::vector<Value *> &resultGradients) {
+    carryGradients_.assign(carries_, nullptr);
+    for (size_t i = 0; i < carries_; ++i) {
+      const Value *carry = body_.argument(i);
+      if (!carry->type().isReal())
+        continue;
+      carryGradients_[i] = stage(carry->type(), Group::Carry,
+                                 outer_.constant(0.0, carry->type()), gradientName(carry));
+      report_.carriedBytes += carry->type().numElements() * 4;
+    }
+    if (options_.truncate > 0)
+      stepsRun_ = stage(Type::scalar(), Group::Carry, outer_.constant(0.0, Type::scalar()),
+                        "steps_run");
+    for (size_t m = 0; m < resultGradients.size(); ++m) {
+      Value *gradient = resultGradients[m];
+      outputGradients_.push_back(gradient ? stage(gradient->type().stepType(), Group::Step,
+                                                  gradient, gradientName(scan_.result(m)))
+                                          : nullptr);
+    }
+    for (size_t i = 0; i < body_.numArguments(); ++i) {
+      const Value *argument = body_.argument(i);
+      Value *staged;
+      if (i < carries_) {
+        staged = staging_.addArgument(argument->type());
+        staged->setNameHint(argument->nameHint());
+        carryIns_.push_back(staged);
+        sources_.insert(staged);
+      } else {
+        bool isStep = i < carries_ + steps_;
+        staged = stage(argument->type(), isStep ? Group::Step : Group::Static, scan_.operand(i),
+                       argument->nameHint());
+        if (needs_[i])
+          sources_.insert(staged);
+        recomputable_.insert(staged);
+      }
+      primalOf_[argument] = staged;
+    }
+  }
+
+  // The forward body, cloned without its yield: the values the gradient rules read. Values that
+  // do not depend on the carried state are recomputed by the backward rather than saved, except
+  // matrix products (JAX's "save dots" policy: recompute what is cheap).
+  void clonePrimal() {
+    cloneOpsInto(body_, staging_, primalOf_);
+    staging_.erase(staging_.terminator());
+    for (const auto &op : staging_.ops()) {
+      primal_.push_back(op.get());
+      bool recomputable =
+          !isProduct(op->kind()) &&
+          std::all_of(op->operands().begin(), op->operands().end(),
+                      [&](const Value *operand) { return recomputable_.count(operand); });
+      if (recomputable)
+        for (size_t i = 0; i < op->numResults(); ++i)
+          recomputable_.insert(op->result(i));
+    }
+  }
+
+  // 2. The generic reverse walk over the primal clone, seeded by the carried gradients (on the
+  // next-carry values) and the per-step output gradients.
+  Status reverseSweep() {
+    const Op &yield = *body_.terminator();
+    walk_.emplace(inner_, primal_, sources_,
+                  [](Op &nested, const std::vector<Value *> &, const std::vector<bool> &,
+                     ir::Builder &) -> Expected<std::vector<Value *>> {
+                    return Error::user(nested.location().str() +
+                                       ": error: no gradient for a scan inside a scan body");
+                  });
+    for (size_t i = 0; i < carries_; ++i)
+      walk_->accumulate(primalOf_.at(yield.operand(i)), carryGradients_[i]);
+    for (size_t m = 0; m < outputGradients_.size(); ++m)
+      walk_->accumulate(primalOf_.at(yield.operand(carries_ + m)), outputGradients_[m]);
+    Status status = walk_->run();
+    inner_.setLocation(scan_.location());
+    return status;
+  }
+
+  // 3. The yield of the backward body: the carried gradients dc(t−1) (reset by truncation),
+  // then per step: step-input gradients, static contributions, carry-init gradients.
+  void yieldGradients() {
+    std::vector<Value *> carryInGradients;
+    for (Value *carryIn : carryIns_)
+      carryInGradients.push_back(walk_->gradientOf(carryIn));
+    Value *nextStepsRun = nullptr;
+    if (stepsRun_) {
+      // After the K-th step run since the last reset the carried gradients restart from zero.
+      // Counts are small integers, exact in f32.
+      Value *count = inner_.create(OpKind::Add, {stepsRun_, scalar(1.0)});
+      Value *reset = inner_.create(
+          OpKind::Step,
+          {inner_.create(OpKind::Sub, {count, scalar(static_cast<double>(options_.truncate) - 0.5)})});
+      Value *keep = inner_.create(OpKind::Sub, {scalar(1.0), reset});
+      for (Value *&gradient : carryInGradients)
+        if (gradient)
+          gradient = inner_.create(OpKind::Mul, {gradient, keep});
+      nextStepsRun = inner_.create(OpKind::Mul, {count, keep});
+    }
+    std::vector<Value *> yielded;
+    for (size_t i = 0; i < carries_; ++i)
+      if (carryGradients_[i])
+        yielded.push_back(carryInGradients[i] ? carryInGradients[i]
+                                              : inner_.constant(0.0, carryGradients_[i]->type()));
+    if (nextStepsRun)
+      yielded.push_back(nextStepsRun);
+    int64_t carried = static_cast<int64_t>(yielded.size());
+
+    for (size_t i = carries_; i < scan_.numOperands(); ++i)
+      if (needs_[i])
+        if (Value *gradient = walk_->gradientOf(primalOf_.at(body_.argument(i))))
+          outputs_.push_back({i < carries_ + steps_ ? Use::StepInput : Use::Static, i, gradient});
+    for (size_t i = 0; i < carries_; ++i)
+      if (needs_[i] && carryInGradients[i])
+        outputs_.push_back({Use::CarryInit, i, carryInGradients[i]});
+    for (const GradientOutput &output : outputs_)
+      yielded.push_back(output.value);
+    inner_.createSink(OpKind::Yield, yielded, {{"carries", carried}});
+  }
+
+  Value *scalar(double value) { return inner_.constant(value, Type::scalar()); }
+
+  // 4. Every primal value a gradient op reads becomes a residual (a per-step input saved by the
+  // forward scan), except recomputable ones (see clonePrimal). With checkpointing only the carried state is saved and the primal clone stays.
+  Status replacePrimalByResiduals() {
+    nextCarryValues_.assign(body_.terminator()->operands().begin(),
+                            body_.terminator()->operands().begin() + carries_);
+    for (const auto &[forward, staged] : primalOf_)
+      forwardOf_[staged] = const_cast<Value *>(forward);
+    if (options_.checkpoint > 0) {
+      for (Value *carryIn : carryIns_)
+        if (usedValues(staging_).count(carryIn))
+          staging_.replaceAllUsesWith(carryIn, residualFor(carryIn));
+    } else {
+      std::unordered_set<const Op *> primalOps(primal_.begin(), primal_.end());
+      for (const auto &op : staging_.ops()) {
+        if (primalOps.count(op.get()))
+          continue;
+        for (size_t i = 0; i < op->numOperands(); ++i) {
+          Value *operand = op->operand(i);
+          bool primalResult = operand->definingOp() && primalOps.count(operand->definingOp());
+          if ((primalResult || isCarryIn(operand)) && !recomputable_.count(operand))
+            op->setOperand(i, residualFor(operand));
+        }
+      }
+    }
+    removeDeadOps(staging_);
+    auto used = usedValues(staging_);
+    for (Value *carryIn : carryIns_)
+      if (used.count(carryIn))
+        return Error::internal("scan gradient reads a carried state that has no residual");
+    return Status::ok();
+  }
+
+  /// The staging argument that replaces primal value `value`, saving its sequence in the
+  /// forward scan. The carried state c(t−1) is the shift of the per-step c(t), initialised by
+  /// the carry's initial value, so a state that is also an output is stored once.
+  Value *residualFor(Value *value) {
+    if (auto found = residualArgs_.find(value); found != residualArgs_.end())
+      return found->second;
+    Value *sequence;
+    auto carry = std::find(carryIns_.begin(), carryIns_.end(), value);
+    if (carry != carryIns_.end()) {
+      size_t i = static_cast<size_t>(carry - carryIns_.begin());
+      sequence = outer_.create(OpKind::Shift, {saveSequenceOf(nextCarryValues_[i]), scan_.operand(i)},
+                               {{"direction", std::string(reverse_ ? "reverse" : "forward")}});
+      sequence->setNameHint(value->nameHint());
+    } else {
+      sequence = saveSequenceOf(forwardOf_.at(value));
+    }
+    Value *argument = stage(value->type(), Group::Step, sequence, value->nameHint());
+    residualArgs_[value] = argument;
+    return argument;
+  }
+
+  Value *saveSequenceOf(Value *forward) {
+    bool reused = false;
+    Value *sequence = perStepSequenceOf(scan_, forward, reused);
+    if (reported_.insert(forward).second)
+      report_.residuals.push_back({forward->nameHint(), forward->type(), reused});
+    return sequence;
+  }
+
+  // 5. The gradient scan, opposite direction, same axis: the staged arguments that are read
+  // (carries always), in operand-group order; then the operand gradients outside it.
+  std::vector<Value *> emitGradientScan() {
+    auto used = usedValues(staging_);
+    std::vector<Value *> operands[3];
+    std::vector<const Value *> arguments[3];
+    for (const StagedArgument &argument : staged_) {
+      if (argument.group != Group::Carry && !used.count(argument.value))
+        continue;
+      operands[static_cast<int>(argument.group)].push_back(argument.outer);
+      arguments[static_cast<int>(argument.group)].push_back(argument.value);
+    }
+    const std::string &axis = scan_.stringAttr("axis");
+    Op *gradientScan = outer_.beginScan(axis, !reverse_, operands[0], operands[1], operands[2]);
+    ir::ValueMapping toScan;
+    size_t position = 0;
+    for (const auto &group : arguments)
+      for (const Value *argument : group) {
+        Value *scanArgument = gradientScan->body()->argument(position++);
+        scanArgument->setNameHint(argument->nameHint());
+        toScan[argument] = scanArgument;
+      }
+    cloneOpsInto(staging_, *gradientScan->body(), toScan);
+    const Op &yield = *gradientScan->body()->terminator();
+    for (size_t i = static_cast<size_t>(yield.intAttr("carries")); i < yield.numOperands(); ++i) {
+      Value *output = yield.operand(i);
+      gradientScan->addResult(output->type().sequenceOver(axis))->setNameHint(output->nameHint());
+    }
+
+    std::vector<Value *> gradients(scan_.numOperands(), nullptr);
+    for (size_t k = 0; k < outputs_.size(); ++k) {
+      Value *sequence = gradientScan->result(k);
+      const GradientOutput &output = outputs_[k];
+      Value *&gradient = gradients[output.operandIndex];
+      switch (output.use) {
+      case Use::StepInput:
+        gradient = sequence;
+        break;
+      case Use::Static:
+        gradient = outer_.create(OpKind::SumTime, {sequence});
+        break;
+      case Use::CarryInit: // the value after the last step the gradient scan runs
+        gradient = outer_.create(reverse_ ? OpKind::Last : OpKind::First, {sequence});
+        break;
+      }
+    }
+    return gradients;
+  }
+
   Op &scan_;
+  const Block &body_;
+  const std::vector<bool> &needs_;
+  ir::Builder &outer_;
+  Block staging_;
+  ir::Builder inner_;
+  const AutodiffOptions &options_;
+  ScanGradientReport &report_;
+  const size_t carries_, steps_;
+  const bool reverse_;
+
+  std::vector<StagedArgument> staged_;
+  std::vector<Value *> carryGradients_, outputGradients_, carryIns_, nextCarryValues_;
+  Value *stepsRun_ = nullptr;
+  ir::ValueMapping primalOf_; ///< forward body value -> staging value
+  std::unordered_map<const Value *, Value *> forwardOf_, residualArgs_;
+  std::unordered_set<const Value *> sources_, recomputable_, reported_;
+  std::vector<Op *> primal_;
+  std::optional<GradientWalk> walk_;
+  std::vector<GradientOutput> outputs_;
 };
 
 } // namespace
@@ -99,244 +363,8 @@ Expected<std::vector<Value *>>
 differentiateScan(Op &scan, const std::vector<Value *> &resultGradients,
                   const std::vector<bool> &operandNeedsGradient, ir::Builder &builder,
                   const AutodiffOptions &options, ScanGradientReport &report) {
-  using Group = StagingBody::Argument::Group;
-  const Block &body = *scan.body();
-  const Op &yield = *body.terminator();
-  const size_t carries = scan.numCarries(), steps = scan.numSteps();
-  const std::string axis = scan.stringAttr("axis");
-  const bool reverse = scan.isReverse();
-  report.location = scan.location();
-  report.axis = axis;
-  report.reverse = reverse;
-
-  // 1. Staging arguments for what the backward body may read, and the primal clone.
-  StagingBody staging;
-  ir::ValueMapping primalOf;
-  std::vector<Value *> carryGradients(carries, nullptr);
-  std::unordered_set<const Value *> sources, invariantArgs;
-  for (size_t i = 0; i < carries; ++i) {
-    const Value *carry = body.argument(i);
-    if (carry->type().isReal()) {
-      carryGradients[i] = staging.add(carry->type(), Group::Carry,
-                                      builder.constant(0.0, carry->type()), gradientName(carry));
-      report.carriedBytes += carry->type().numElements() * 4;
-    }
-  }
-  Value *counter = nullptr;
-  if (options.truncate > 0)
-    counter = staging.add(Type::scalar(), Group::Carry, builder.constant(0.0, Type::scalar()),
-                          "steps_run");
-  std::vector<Value *> outputGradients;
-  for (size_t m = 0; m < resultGradients.size(); ++m) {
-    Value *gradient = resultGradients[m];
-    outputGradients.push_back(gradient ? staging.add(gradient->type().stepType(), Group::Step,
-                                                     gradient, gradientName(scan.result(m)))
-                                       : nullptr);
-  }
-  // Primal arguments: carries are fed later (by residuals), steps and statics directly.
-  std::vector<Value *> carryIns;
-  for (size_t i = 0; i < body.numArguments(); ++i) {
-    const Value *argument = body.argument(i);
-    Value *staged;
-    if (i < carries) {
-      staged = staging.block.addArgument(argument->type()); // replaced by a residual below
-      staged->setNameHint(argument->nameHint());
-      carryIns.push_back(staged);
-      sources.insert(staged);
-    } else {
-      bool isStep = i < carries + steps;
-      staged = staging.add(argument->type(), isStep ? Group::Step : Group::Static,
-                           scan.operand(i), argument->nameHint());
-      if (operandNeedsGradient[i])
-        sources.insert(staged);
-      if (!isStep)
-        invariantArgs.insert(staged);
-    }
-    primalOf[argument] = staged;
-  }
-  cloneOpsInto(body, staging.block, primalOf);
-  staging.block.erase(staging.block.terminator());
-  std::vector<Op *> primal;
-  for (const auto &op : staging.block.ops())
-    primal.push_back(op.get());
-
-  // 2. The reverse walk over the primal clone, seeded by the carried and per-step gradients.
-  ir::Builder body_builder(staging.block);
-  body_builder.setLocation(scan.location());
-  GradientWalk walk(body_builder, primal, sources,
-                    [](Op &nested, auto &, auto &, ir::Builder &) -> Expected<std::vector<Value *>> {
-                      return Error::user(nested.location().str() +
-                                         ": error: a scan inside a scan body has no gradient");
-                    });
-  for (size_t i = 0; i < carries; ++i)
-    walk.accumulate(primalOf.at(yield.operand(i)), carryGradients[i]);
-  for (size_t m = 0; m < outputGradients.size(); ++m)
-    walk.accumulate(primalOf.at(yield.operand(carries + m)), outputGradients[m]);
-  if (Status status = walk.run(); !status)
-    return status.takeError();
-
-  body_builder.setLocation(scan.location());
-  std::vector<Value *> carryInGradients;
-  for (Value *carryIn : carryIns)
-    carryInGradients.push_back(walk.gradientOf(carryIn));
-
-  // 3. Truncation: after the K-th step run since the last reset, the carried gradients restart
-  // from zero (counts are small integers, exact in f32).
-  std::vector<Value *> nextCarries;
-  if (counter) {
-    Value *count = body_builder.create(OpKind::Add, {counter, body_builder.constant(1.0, Type::scalar())});
-    Value *threshold = body_builder.constant(static_cast<double>(options.truncate) - 0.5, Type::scalar());
-    Value *reset = body_builder.create(OpKind::Step, {body_builder.create(OpKind::Sub, {count, threshold})});
-    Value *keep = body_builder.create(OpKind::Sub, {body_builder.constant(1.0, Type::scalar()), reset});
-    for (Value *&gradient : carryInGradients)
-      if (gradient)
-        gradient = body_builder.create(OpKind::Mul, {gradient, keep});
-    for (size_t i = 0; i < carries; ++i)
-      if (carryGradients[i])
-        nextCarries.push_back(carryInGradients[i] ? carryInGradients[i]
-                                                  : body_builder.constant(0.0, carryGradients[i]->type()));
-    nextCarries.push_back(body_builder.create(OpKind::Mul, {count, keep}));
-  } else {
-    for (size_t i = 0; i < carries; ++i)
-      if (carryGradients[i])
-        nextCarries.push_back(carryInGradients[i] ? carryInGradients[i]
-                                                  : body_builder.constant(0.0, carryGradients[i]->type()));
-  }
-
-  // Per-step outputs: step-input gradients, static contributions, carry-init gradients.
-  enum class Use { StepInput, Static, CarryInit };
-  struct StepOutput {
-    Use use;
-    size_t operandIndex;
-    Value *value;
-  };
-  std::vector<StepOutput> stepOutputs;
-  for (size_t i = carries; i < scan.numOperands(); ++i)
-    if (operandNeedsGradient[i])
-      if (Value *gradient = walk.gradientOf(primalOf.at(body.argument(i))))
-        stepOutputs.push_back({i < carries + steps ? Use::StepInput : Use::Static, i, gradient});
-  for (size_t i = 0; i < carries; ++i)
-    if (operandNeedsGradient[i] && carryInGradients[i])
-      stepOutputs.push_back({Use::CarryInit, i, carryInGradients[i]});
-  std::vector<Value *> yielded = nextCarries;
-  for (const StepOutput &output : stepOutputs)
-    yielded.push_back(output.value);
-  body_builder.createSink(OpKind::Yield, yielded,
-                          {{"carries", static_cast<int64_t>(nextCarries.size())}});
-  if (Status status = body_builder.status(); !status)
-    return status.takeError();
-
-  // 4. Residuals: primal values the gradient ops read become per-step inputs, except values
-  // recomputed from statics (and, with checkpointing, everything but the carried state).
-  std::unordered_set<const Value *> primalValues(sources.begin(), sources.end());
-  for (Op *op : primal)
-    for (size_t i = 0; i < op->numResults(); ++i)
-      primalValues.insert(op->result(i));
-  for (Value *carryIn : carryIns)
-    primalValues.insert(carryIn);
-  auto invariant = invariantValues(primal, invariantArgs);
-  std::unordered_map<const Value *, const Value *> forwardOf;
-  for (const auto &[forward, staged] : primalOf)
-    forwardOf[staged] = forward;
-  std::unordered_set<const Op *> primalOps(primal.begin(), primal.end());
-  std::unordered_map<Value *, Value *> residualArgs; // primal value -> staging argument
-  ScanOutputs forwardOutputs(scan);
-  std::vector<Value *> carryInSequences(carries, nullptr);
-  auto residualFor = [&](Value *value) -> Value * {
-    auto found = residualArgs.find(value);
-    if (found != residualArgs.end())
-      return found->second;
-    const Value *forward = forwardOf.at(value);
-    Value *sequence = nullptr;
-    bool reused = false;
-    for (size_t i = 0; i < carries; ++i)
-      if (value == carryIns[i]) {
-        // c(t−1) is the shift of the per-step c(t), initialised by the carry's initial value.
-        Value *next = sequenceOf(forwardOutputs, yield.operand(i), reused);
-        sequence = builder.create(OpKind::Shift, {next, scan.operand(i)},
-                                  {{"direction", std::string(reverse ? "reverse" : "forward")}});
-        sequence->setNameHint(forward->nameHint());
-        report.residuals.push_back({forward->nameHint(), forward->type(), reused});
-      }
-    if (!sequence) {
-      sequence = forwardOutputs.sequenceOf(const_cast<Value *>(forward), reused);
-      report.residuals.push_back({forward->nameHint(), forward->type(), reused});
-    }
-    Value *argument = staging.add(value->type(), Group::Step, sequence, value->nameHint());
-    residualArgs[value] = argument;
-    return argument;
-  };
-  (void)carryInSequences;
-  for (const auto &op : staging.block.ops()) {
-    if (primalOps.count(op.get()))
-      continue;
-    for (size_t i = 0; i < op->numOperands(); ++i) {
-      Value *operand = op->operand(i);
-      if (!primalValues.count(operand) || invariant.count(operand) ||
-          operand->isBlockArgument() && std::find(carryIns.begin(), carryIns.end(), operand) == carryIns.end())
-        continue;
-      bool isCarry = std::find(carryIns.begin(), carryIns.end(), operand) != carryIns.end();
-      if (options.checkpoint > 0 && !isCarry)
-        continue; // rematerialised from the carried state
-      op->setOperand(i, residualFor(operand));
-    }
-  }
-  // With checkpointing, the primal clone reads the carried state from a residual too.
-  if (options.checkpoint > 0)
-    for (Value *carryIn : carryIns)
-      if (isUsedIn(staging.block, carryIn))
-        staging.block.replaceAllUsesWith(carryIn, residualFor(carryIn));
-  removeDeadOps(staging.block);
-
-  // 5. The gradient scan: every staging argument that is read (carries always) in group order.
-  std::vector<Value *> groups[3];
-  std::vector<const Value *> order[3];
-  for (const auto &argument : staging.arguments) {
-    if (argument.group != Group::Carry && !isUsedIn(staging.block, argument.value))
-      continue;
-    groups[static_cast<int>(argument.group)].push_back(argument.outer);
-    order[static_cast<int>(argument.group)].push_back(argument.value);
-  }
-  Op *gradientScan = builder.beginScan(axis, !reverse, groups[0], groups[1], groups[2]);
-  ir::ValueMapping toScan;
-  size_t position = 0;
-  for (const auto &group : order)
-    for (const Value *staged : group) {
-      Value *argument = gradientScan->body()->argument(position++);
-      argument->setNameHint(staged->nameHint());
-      toScan[staged] = argument;
-    }
-  for (Value *carryIn : carryIns)
-    if (isUsedIn(staging.block, carryIn))
-      return Error::internal("scan gradient reads a carried state that has no residual");
-  cloneOpsInto(staging.block, *gradientScan->body(), toScan);
-  const Op &gradientYield = *gradientScan->body()->terminator();
-  for (size_t i = gradientYield.intAttr("carries"); i < gradientYield.numOperands(); ++i) {
-    Value *output = gradientYield.operand(i);
-    gradientScan->addResult(output->type().sequenceOver(axis))->setNameHint(output->nameHint());
-  }
-
-  // 6. Operand gradients outside the gradient scan.
-  std::vector<Value *> operandGradients(scan.numOperands(), nullptr);
-  for (size_t k = 0; k < stepOutputs.size(); ++k) {
-    Value *sequence = gradientScan->result(k);
-    const StepOutput &output = stepOutputs[k];
-    switch (output.use) {
-    case Use::StepInput:
-      operandGradients[output.operandIndex] = sequence;
-      break;
-    case Use::Static:
-      operandGradients[output.operandIndex] = builder.create(OpKind::SumTime, {sequence});
-      break;
-    case Use::CarryInit:
-      operandGradients[output.operandIndex] =
-          builder.create(reverse ? OpKind::Last : OpKind::First, {sequence});
-      break;
-    }
-  }
-  if (Status status = builder.status(); !status)
-    return status.takeError();
-  return operandGradients;
+  return ScanDifferentiator(scan, operandNeedsGradient, builder, options, report)
+      .run(resultGradients);
 }
 
 } // namespace rnnc::passes

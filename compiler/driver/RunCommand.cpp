@@ -1,0 +1,312 @@
+// `rnnc run`: runs a model on tensors from files and writes the results. One graph per mode:
+//   default        `forward`: every output of the model and `loss`;
+//   --grad         `backward` (autodiff): the same plus `grad.<name>`;
+//   --generate N   `generate`: each example's prime (the generated names' tensors in --inputs,
+//                  with per-example prime lengths from the lengths tensor of their axis), then N
+//                  more steps, sampled (seeded by --seed) or argmax with --greedy.
+// Parameters are checked against the model before anything runs (a missing, misshapen or
+// unknown tensor is an error naming it); the data are checked by the interpreter. --backend names
+// what runs the graph; only the reference interpreter (ir/Interpreter.h) exists so far.
+#include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelData.h"
+#include "ir/Interpreter.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+
+namespace rnnc::driver {
+namespace {
+
+struct RunSettings {
+  std::string modelPath, paramsPath, outputPath;
+  std::map<std::string, long long> dims;
+  std::optional<std::string> inputsPath;
+  std::optional<ir::Precision> precision; ///< Unset: the precision of the parameters.
+  int64_t generateSteps = 0;              ///< 0: no generation.
+  std::optional<int64_t> maxPrime;        ///< --prime: the longest prime to use.
+  bool gradients = false;
+  uint64_t seed = 0;
+  bool greedy = false;
+};
+
+Status checkBackend(const std::string &backend) {
+  if (backend == "interp")
+    return Status::ok();
+  if (backend == "jit" || backend == "aot")
+    return Error::user("backend '" + backend + "' is not available yet");
+  return Error::user("unknown backend '" + backend + "' (expected interp, jit or aot)");
+}
+
+/// The settings of a run, or nullopt when --help was printed.
+Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::string> &args) {
+  CommandLine commandLine;
+  declareDimOverrides(commandLine);
+  commandLine.option("--params", "FILE", "the parameters (safetensors)")
+      .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
+      .option("-o", "FILE", "the safetensors file to write the outputs to")
+      .option("--backend", "interp", "what runs the model (default interp)")
+      .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
+      .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
+      .option("--generate", "N", "generate N steps after each example's prime")
+      .option("--prime", "P", "use at most the first P steps of the prime (default: all)")
+      .option("--seed", "S", "seed of the sampling in generation (default 0)")
+      .flag("--greedy", "generate the most likely token instead of sampling");
+  auto modelPath = parseCommandLine(commandLine, args,
+                                    "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
+                                    "FILE -o FILE [--backend interp] [--precision f32|f64] "
+                                    "[--grad | --generate N [--prime P] [--seed S] [--greedy]]",
+                                    "model file");
+  if (!modelPath)
+    return modelPath.takeError();
+  if (!*modelPath)
+    return std::optional<RunSettings>();
+
+  RunSettings settings;
+  settings.modelPath = **modelPath;
+  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return dims.takeError();
+  settings.dims = *dims;
+  if (Status backend = checkBackend(commandLine.get("--backend").value_or("interp")); !backend)
+    return backend.takeError();
+  if (auto text = commandLine.get("--precision")) {
+    auto dtype = parseRealType("--precision", *text);
+    if (!dtype)
+      return dtype.takeError();
+    settings.precision = *dtype == DType::F64 ? ir::Precision::Double : ir::Precision::Float;
+  }
+  auto steps = commandLine.getInt("--generate", 0, 1, 1 << 24);
+  if (!steps)
+    return steps.takeError();
+  settings.generateSteps = *steps;
+  settings.gradients = commandLine.has("--grad");
+  if (commandLine.has("--prime")) {
+    auto prime = commandLine.getInt("--prime", 0, 0, 1 << 24);
+    if (!prime)
+      return prime.takeError();
+    settings.maxPrime = *prime;
+  }
+  auto seed = commandLine.getInt("--seed", 0, 0, std::numeric_limits<long long>::max());
+  if (!seed)
+    return seed.takeError();
+  settings.seed = static_cast<uint64_t>(*seed);
+  settings.greedy = commandLine.has("--greedy");
+  if (settings.generateSteps == 0) {
+    for (const char *option : {"--prime", "--seed", "--greedy"})
+      if (commandLine.has(option))
+        return Error::user("option '" + std::string(option) + "' applies only with --generate");
+  } else if (settings.gradients) {
+    return Error::user("options '--grad' and '--generate' cannot be combined");
+  }
+
+  auto paramsPath = requiredOption(commandLine, "--params");
+  if (!paramsPath)
+    return paramsPath.takeError();
+  settings.paramsPath = *paramsPath;
+  auto outputPath = requiredOption(commandLine, "-o");
+  if (!outputPath)
+    return outputPath.takeError();
+  settings.outputPath = *outputPath;
+  // Generation may start from nothing: no prime, no static inputs, a batch of one.
+  settings.inputsPath = commandLine.get("--inputs");
+  if (!settings.inputsPath && settings.generateSteps == 0)
+    return Error::user("option '--inputs' is required");
+  return std::optional<RunSettings>(std::move(settings));
+}
+
+/// The `backward` graph --grad runs: given in a textual-IR module, or made by autodiff.
+Expected<const ir::Graph *> backwardGraph(const ir::Module &module) {
+  if (const ir::Graph *backward = module.findGraph("backward"))
+    return backward;
+  // Autodiff (compiler/passes/Autodiff.h) is not built yet. When it is, this becomes:
+  //   auto report = passes::differentiate(module); then return the new `backward` graph.
+  return Error::user("--grad needs automatic differentiation, which is not available yet");
+}
+
+Expected<const ir::Graph *> graphToRun(const ir::Module &module, const RunSettings &settings) {
+  if (settings.generateSteps > 0) {
+    if (const ir::Graph *generate = module.findGraph("generate"))
+      return generate;
+    return Error::user("model '" + module.name() +
+                       "' has no generate clause, so it cannot run with --generate");
+  }
+  if (settings.gradients)
+    return backwardGraph(module);
+  return findGraph(module, "forward");
+}
+
+/// The tensors of `data` that are inputs or targets of `graph`.
+TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
+  TensorMap used;
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : graph.opsOfKind(kind))
+      if (auto tensor = data.find(op->stringAttr("name")); tensor != data.end())
+        used.insert(*tensor);
+  return used;
+}
+
+/// The number of examples: the batch dimension of the first tensor of `data` that `graph`
+/// reads, else the size of a given lengths tensor, else 1 (the interpreter's rule).
+int64_t batchSize(const ir::Graph &graph, const TensorMap &data, const ir::Batch &batch) {
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : graph.opsOfKind(kind)) {
+      auto tensor = data.find(op->stringAttr("name"));
+      size_t batchDim = op->result()->type().isSequence() ? 1 : 0;
+      if (tensor != data.end() && tensor->second.rank() > int64_t(batchDim))
+        return tensor->second.shape()[batchDim];
+    }
+  return batch.lengths.empty() ? 1 : int64_t(batch.lengths.begin()->second.size());
+}
+
+/// The first `steps` steps of a time-major sequence tensor.
+Tensor firstSteps(const Tensor &sequence, int64_t steps) {
+  std::vector<int64_t> shape = sequence.shape();
+  shape[0] = steps;
+  Tensor prefix(sequence.dtype(), shape);
+  std::copy_n(sequence.bytes(), prefix.byteSize(), prefix.bytes());
+  return prefix;
+}
+
+/// Makes `batch` generate `steps` steps past each example's prime on every generated axis. An
+/// example's prime is the start of its generated names' tensors: as long as its given length on
+/// the axis, else the whole tensor, and never more than `maxPrime` steps (a longer tensor is cut).
+void setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
+                     std::optional<int64_t> maxPrime, ir::Batch &batch) {
+  int64_t examples = batchSize(generate, data, batch);
+  for (const ir::Op *input : generatedInputs(generate)) {
+    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
+    auto prime = data.find(name);
+    int64_t primeSteps = prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];
+    if (maxPrime && primeSteps > *maxPrime) {
+      prime->second = firstSteps(prime->second, *maxPrime);
+      primeSteps = *maxPrime;
+    }
+    if (batch.primeLengths.count(axis))
+      continue;
+    std::vector<int64_t> &lengths = batch.lengths[axis];
+    if (lengths.empty())
+      lengths.assign(size_t(examples), primeSteps);
+    std::vector<int64_t> &primeLengths = batch.primeLengths[axis];
+    for (int64_t &length : lengths) {
+      primeLengths.push_back(std::min(length, primeSteps));
+      length = primeLengths.back() + steps;
+    }
+  }
+}
+
+/// One line per example and generated name: the prime, a bar, then the generated steps (a real
+/// step prints its elements separated by commas).
+void printGenerated(const ir::Graph &generate, const TensorMap &outputs, const ir::Batch &batch) {
+  for (const ir::Op *input : generatedInputs(generate)) {
+    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
+    auto output = outputs.find(name);
+    if (output == outputs.end() || output->second.rank() < 2)
+      continue;
+    const Tensor &sequence = output->second;
+    Tensor values = sequence.dtype() == DType::I32 ? sequence : sequence.convert(DType::F64);
+    int64_t examples = sequence.shape()[1];
+    int64_t width = sequence.numElements() / std::max<int64_t>(1, sequence.shape()[0] * examples);
+    for (int64_t b = 0; b < examples; ++b) {
+      int64_t length = batch.lengths.at(axis)[b], prime = batch.primeLengths.at(axis)[b];
+      std::cout << name << " (example " << b << "):";
+      for (int64_t t = 0; t < length; ++t) {
+        std::cout << (t == prime ? " | " : " ");
+        for (int64_t i = 0; i < width; ++i) {
+          int64_t index = (t * examples + b) * width + i;
+          char buffer[32];
+          if (values.dtype() == DType::I32)
+            std::snprintf(buffer, sizeof buffer, "%d", values.values<int32_t>()[index]);
+          else
+            std::snprintf(buffer, sizeof buffer, "%.6g", values.values<double>()[index]);
+          std::cout << (i == 0 ? "" : ",") << buffer;
+        }
+      }
+      std::cout << "\n";
+    }
+  }
+}
+
+Status runCommand(const std::vector<std::string> &args) {
+  auto parsed = parseRunCommandLine(args);
+  if (!parsed)
+    return parsed.takeError();
+  if (!*parsed)
+    return Status::ok();
+  const RunSettings &settings = **parsed;
+
+  auto module = loadModule(settings.modelPath, settings.dims);
+  if (!module)
+    return module.takeError();
+  auto forward = findGraph(**module, "forward");
+  if (!forward)
+    return forward.takeError();
+  auto graph = graphToRun(**module, settings);
+  if (!graph)
+    return graph.takeError();
+
+  auto params = readSafetensors(settings.paramsPath);
+  if (!params)
+    return params.takeError();
+  if (Status checked = checkParameters(**forward, *params, settings.paramsPath); !checked)
+    return checked;
+  TensorMap data;
+  if (settings.inputsPath) {
+    auto read = readSafetensors(*settings.inputsPath);
+    if (!read)
+      return read.takeError();
+    if (Status checked = checkDataNames(**forward, *read, *settings.inputsPath); !checked)
+      return checked;
+    data = read.take();
+  }
+
+  auto lengths = extractLengths(**forward, data);
+  if (!lengths)
+    return lengths.takeError();
+  TensorMap graphInputs = graphData(**graph, data);
+  ir::Batch batch;
+  batch.params = &*params;
+  batch.data = &graphInputs;
+  batch.lengths = *lengths;
+  if (settings.generateSteps > 0)
+    setUpGeneration(**graph, graphInputs, settings.generateSteps, settings.maxPrime, batch);
+
+  ir::RunOptions options;
+  bool anyDouble = std::any_of(params->begin(), params->end(), [](const auto &param) {
+    return param.second.dtype() == DType::F64;
+  });
+  options.precision = settings.precision.value_or(anyDouble ? ir::Precision::Double
+                                                            : ir::Precision::Float);
+  options.seed = settings.seed;
+  options.greedy = settings.greedy;
+  auto outputs = ir::runGraph(**graph, batch, options);
+  if (!outputs)
+    return outputs.takeError();
+
+  SafetensorsMetadata metadata = modelMetadata(**module);
+  metadata["graph"] = (*graph)->name();
+  if (Status written = writeSafetensors(settings.outputPath, *outputs, metadata); !written)
+    return written;
+  if (settings.generateSteps > 0) {
+    printGenerated(**graph, *outputs, batch);
+  } else if (auto loss = outputs->find("loss");
+             loss != outputs->end() && loss->second.numElements() == 1) {
+    Tensor value = loss->second.convert(DType::F64);
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.9g", value.values<double>()[0]);
+    std::cout << "loss = " << buffer << " (batch " << batchSize(**graph, graphInputs, batch) << ")\n";
+  }
+  return Status::ok();
+}
+
+int runRun(const std::vector<std::string> &args) {
+  return runSubcommand([&] { return runCommand(args); });
+}
+
+} // namespace
+
+RNNC_REGISTER_COMMAND("run", "run a model on tensors from files (forward, gradients, generation)",
+                      runRun);
+
+} // namespace rnnc::driver
