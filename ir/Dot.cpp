@@ -65,10 +65,9 @@ private:
     return text;
   }
 
-  void node(const std::string &id, const std::string &text, const std::string &style,
-            int indent) {
-    out_ += std::string(static_cast<size_t>(2 * indent), ' ') + id + " [label=\"" + text +
-            "\", " + style + "];\n";
+  void node(const std::string &id, const std::string &text, const std::string &style, int indent) {
+    out_ += std::string(static_cast<size_t>(2 * indent), ' ') + id + " [label=\"" + text + "\", " +
+            style + "];\n";
   }
 
   void edge(const Value *from, const std::string &to, const std::string &attrs = "") {

@@ -56,8 +56,8 @@ std::string symbolicShape(const Type &type) {
   return text + "]";
 }
 
-/// The inputs that are primes of generated names: their steps reach the `given` operand of a
-/// feed, directly or through a scan's step argument.
+/// The inputs that are primes of generated names: sequences whose steps reach the `given`
+/// operand of a feed, directly or through a scan's step argument.
 std::unordered_set<const Op *> primeInputs(const Graph &graph) {
   std::unordered_set<const Op *> primes;
   graph.body().walk([&](Op &op) {
@@ -71,7 +71,8 @@ std::unordered_set<const Op *> primeInputs(const Graph &graph) {
         return;
       given = scan->operand(index);
     }
-    if (given->definingOp() && given->definingOp()->kind() == OpKind::Input)
+    if (given->definingOp() && given->definingOp()->kind() == OpKind::Input &&
+        given->type().isSequence())
       primes.insert(given->definingOp());
   });
   return primes;
@@ -438,7 +439,7 @@ private:
     for (int64_t i = 0; i < element.real.rows(); ++i)
       for (int64_t j = 0; j < element.real.cols(); ++j) {
         Real &target = values[i * element.real.cols() + j];
-        target = (accumulate ? target : Real(0)) + element.real(i, j);
+        target = accumulate ? target + element.real(i, j) : element.real(i, j);
       }
   }
 

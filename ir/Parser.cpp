@@ -152,9 +152,10 @@ private:
       return Token{TokenKind::Punctuation, std::string(1, c), start};
     }
     auto byte = static_cast<unsigned char>(c);
-    std::string shown = std::isprint(byte) ? std::string("'") + c + "'"
-                                           : "byte 0x" + std::string(1, "0123456789abcdef"[byte >> 4]) +
-                                                 "0123456789abcdef"[byte & 15];
+    std::string shown = std::isprint(byte)
+                            ? std::string("'") + c + "'"
+                            : "byte 0x" + std::string(1, "0123456789abcdef"[byte >> 4]) +
+                                  "0123456789abcdef"[byte & 15];
     return source_.error(start, "unexpected character " + shown);
   }
 
@@ -191,8 +192,8 @@ private:
     auto result = isReal ? std::from_chars(begin, end, token.real)
                          : std::from_chars(begin, end, token.integer);
     if (result.ec != std::errc() || result.ptr != end)
-      return source_.error(start, std::string(isReal ? "real" : "integer") +
-                                      " literal out of range");
+      return source_.error(start,
+                           std::string(isReal ? "real" : "integer") + " literal out of range");
     return token;
   }
 
@@ -217,7 +218,8 @@ private:
       } else if (escape == 'x' && position_ + 2 <= text_.size() &&
                  std::isxdigit(static_cast<unsigned char>(text_[position_])) &&
                  std::isxdigit(static_cast<unsigned char>(text_[position_ + 1]))) {
-        decoded += static_cast<char>(std::stoi(std::string(text_.substr(position_, 2)), nullptr, 16));
+        decoded +=
+            static_cast<char>(std::stoi(std::string(text_.substr(position_, 2)), nullptr, 16));
         position_ += 2;
       } else {
         return source_.error(position_ - 2, "unknown escape sequence in string");
@@ -391,8 +393,7 @@ private:
       return fail(current(), "expected a type ('f32[...]' or 'tok<V>')");
     }
     if (consumeIf('['))
-      return expectIdentifier(type.axis, "a time axis name") &&
-             expect(']', "after the time axis");
+      return expectIdentifier(type.axis, "a time axis name") && expect(']', "after the time axis");
     return true;
   }
 
@@ -553,8 +554,8 @@ private:
         if (!inferred)
           return fail(mnemonicToken, inferred.error().message);
         if (*inferred != types[0])
-          return fail(*typeTokens[0], "type " + types[0].str() + " does not match inferred " +
-                                          inferred->str());
+          return fail(*typeTokens[0],
+                      "type " + types[0].str() + " does not match inferred " + inferred->str());
       }
       for (size_t i = 0; i < types.size(); ++i)
         if (!defineValue(*resultNames[i], op->addResult(types[i])))

@@ -137,8 +137,7 @@ public:
     if (const Block *body = op.body()) {
       out += " {\n" + pad + "^(";
       for (size_t i = 0; i < body->numArguments(); ++i)
-        out += (i ? ", " : "") + nameOf(body->argument(i)) + ": " +
-               body->argument(i)->type().str();
+        out += (i ? ", " : "") + nameOf(body->argument(i)) + ": " + body->argument(i)->type().str();
       out += "):\n";
       printBlockOps(*body, indent + 2, out);
       out += pad + "}";

@@ -29,8 +29,8 @@ public:
 
 private:
   static Error fail(const Op &op, const std::string &message) {
-    return Error::user("unfold: " + op.location().str() + ": " + message + "\n  in: " +
-                       printOp(op));
+    return Error::user("unfold: " + op.location().str() + ": " + message +
+                       "\n  in: " + printOp(op));
   }
 
   /// A value at a 1-based step: the step's copy for a sequence, the value itself otherwise.
@@ -45,8 +45,8 @@ private:
         std::make_unique<Op>(kind, std::move(operands), std::move(attrs), original.location()));
   }
 
-  Value *emitValue(const Op &original, OpKind kind, std::vector<Value *> operands,
-                   Attributes attrs, Type type, const std::string &hint) {
+  Value *emitValue(const Op &original, OpKind kind, std::vector<Value *> operands, Attributes attrs,
+                   Type type, const std::string &hint) {
     Value *result = emit(original, kind, std::move(operands), std::move(attrs))->addResult(type);
     result->setNameHint(hint);
     return result;
@@ -230,9 +230,8 @@ private:
         for (const Value *operand : bodyOp->operands())
           operands.push_back(mapping.at(operand));
         const Value *original = bodyOp->result();
-        mapping[original] = emitValue(*bodyOp, bodyOp->kind(), std::move(operands),
-                                      bodyOp->attrs(), original->type(),
-                                      stepHint(original->nameHint(), step));
+        mapping[original] = emitValue(*bodyOp, bodyOp->kind(), std::move(operands), bodyOp->attrs(),
+                                      original->type(), stepHint(original->nameHint(), step));
       }
       const Op &yield = *body.terminator();
       for (size_t c = 0; c < carries; ++c)

@@ -22,17 +22,28 @@ struct AttrRule {
 
 // The attributes each op needs; ops may carry others (passes annotate freely).
 const AttrRule attrRules[] = {
-    {OpKind::Param, "name", AttrKind::String},     {OpKind::Param, "init", AttrKind::String},
-    {OpKind::Input, "name", AttrKind::String},     {OpKind::Target, "name", AttrKind::String},
-    {OpKind::Output, "name", AttrKind::String},    {OpKind::Constant, "value", AttrKind::Number},
-    {OpKind::TokenConstant, "value", AttrKind::Int}, {OpKind::Slice, "start", AttrKind::Int},
-    {OpKind::Slice, "len", AttrKind::Int},         {OpKind::Pad, "start", AttrKind::Int},
-    {OpKind::Pad, "size", AttrKind::Int},          {OpKind::Scan, "axis", AttrKind::String},
-    {OpKind::Scan, "direction", AttrKind::String}, {OpKind::Scan, "carries", AttrKind::Int},
-    {OpKind::Scan, "steps", AttrKind::Int},        {OpKind::Yield, "carries", AttrKind::Int},
-    {OpKind::Shift, "direction", AttrKind::String}, {OpKind::Repeat, "axis", AttrKind::String},
-    {OpKind::AtLast, "axis", AttrKind::String},    {OpKind::AtFirst, "axis", AttrKind::String},
-    {OpKind::AtStep, "index", AttrKind::Int},      {OpKind::Stack, "axis", AttrKind::String},
+    {OpKind::Param, "name", AttrKind::String},
+    {OpKind::Param, "init", AttrKind::String},
+    {OpKind::Input, "name", AttrKind::String},
+    {OpKind::Target, "name", AttrKind::String},
+    {OpKind::Output, "name", AttrKind::String},
+    {OpKind::Constant, "value", AttrKind::Number},
+    {OpKind::TokenConstant, "value", AttrKind::Int},
+    {OpKind::Slice, "start", AttrKind::Int},
+    {OpKind::Slice, "len", AttrKind::Int},
+    {OpKind::Pad, "start", AttrKind::Int},
+    {OpKind::Pad, "size", AttrKind::Int},
+    {OpKind::Scan, "axis", AttrKind::String},
+    {OpKind::Scan, "direction", AttrKind::String},
+    {OpKind::Scan, "carries", AttrKind::Int},
+    {OpKind::Scan, "steps", AttrKind::Int},
+    {OpKind::Yield, "carries", AttrKind::Int},
+    {OpKind::Shift, "direction", AttrKind::String},
+    {OpKind::Repeat, "axis", AttrKind::String},
+    {OpKind::AtLast, "axis", AttrKind::String},
+    {OpKind::AtFirst, "axis", AttrKind::String},
+    {OpKind::AtStep, "index", AttrKind::Int},
+    {OpKind::Stack, "axis", AttrKind::String},
 };
 
 bool isValidInit(const std::string &init) {
@@ -77,8 +88,7 @@ public:
 
 private:
   static Error fail(const Op &op, const std::string &rule) {
-    return Error::user("verifier: " + op.location().str() + ": " + rule + "\n  in: " +
-                       printOp(op));
+    return Error::user("verifier: " + op.location().str() + ": " + rule + "\n  in: " + printOp(op));
   }
 
   std::string describe(const Op &op, size_t index) const {
@@ -99,9 +109,9 @@ private:
         defined_[depth].insert(op->result(i));
     }
     if (depth > 0 && !block.terminator())
-      return Error::user("verifier: " + block.parentOp()->location().str() +
-                         ": a scan body must end with 'yield'\n  in: " +
-                         printOp(*block.parentOp()));
+      return Error::user(
+          "verifier: " + block.parentOp()->location().str() +
+          ": a scan body must end with 'yield'\n  in: " + printOp(*block.parentOp()));
     return Status::ok();
   }
 
@@ -139,8 +149,7 @@ private:
     if (depth > 0)
       for (size_t i = 0; i < op.numResults(); ++i)
         if (op.result(i)->type().isSequence())
-          return fail(op, "sequence type " + op.result(i)->type().str() +
-                              " inside a scan body");
+          return fail(op, "sequence type " + op.result(i)->type().str() + " inside a scan body");
     if (Status status = verifyPlacement(op, block, depth); !status)
       return status;
     if (Status status = verifyTypes(op); !status)
@@ -235,8 +244,8 @@ private:
       return fail(scan, "'scan' has no body");
     if (carries + steps > scan.numOperands())
       return fail(scan, "carries + steps (" + std::to_string(carries + steps) +
-                            ") exceed the operand count (" +
-                            std::to_string(scan.numOperands()) + ")");
+                            ") exceed the operand count (" + std::to_string(scan.numOperands()) +
+                            ")");
     if (body->numArguments() != scan.numOperands())
       return fail(scan, "the body has " + std::to_string(body->numArguments()) +
                             " argument(s) for " + std::to_string(scan.numOperands()) +
@@ -270,8 +279,8 @@ private:
                              " per-step output(s)");
     for (size_t i = 0; i < carries; ++i)
       if (yield.operand(i)->type() != body->argument(i)->type())
-        return fail(yield, "carry " + std::to_string(i) + " changes type: " +
-                               body->argument(i)->type().str() + " becomes " +
+        return fail(yield, "carry " + std::to_string(i) +
+                               " changes type: " + body->argument(i)->type().str() + " becomes " +
                                yield.operand(i)->type().str());
     for (size_t i = 0; i < scan.numResults(); ++i) {
       Type expected = yield.operand(carries + i)->type().sequenceOver(axis);
@@ -300,9 +309,9 @@ std::string attributeProblem(OpKind kind, const Attributes &attrs) {
     if (it == attrs.end())
       return "'" + mnemonic + "' needs attribute '" + rule.key + "'";
     const Attribute &value = it->second;
-    bool kindOk = rule.kind == AttrKind::String   ? std::holds_alternative<std::string>(value)
-                  : rule.kind == AttrKind::Int    ? std::holds_alternative<int64_t>(value)
-                                                  : !std::holds_alternative<std::string>(value);
+    bool kindOk = rule.kind == AttrKind::String ? std::holds_alternative<std::string>(value)
+                  : rule.kind == AttrKind::Int  ? std::holds_alternative<int64_t>(value)
+                                                : !std::holds_alternative<std::string>(value);
     if (!kindOk)
       return "attribute '" + std::string(rule.key) + "' of '" + mnemonic + "' must be " +
              kindNames[static_cast<int>(rule.kind)];

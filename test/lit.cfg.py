@@ -1,12 +1,13 @@
 # lit configuration: every test runs the built `rnnc` with FileCheck from LLVM 19.
 import os
 import shutil
+import subprocess
 import lit.formats
 
 config.name = "rnnc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".rnn", ".rnnir", ".test"]
-config.excludes = ["Inputs", "unit", "peer", "lit.cfg.py", "CMakeLists.txt"]
+config.excludes = ["Inputs", "unit", "lit.cfg.py", "CMakeLists.txt"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.rnnc_obj_root, "test")
 
@@ -18,3 +19,11 @@ config.substitutions.append(("%python", config.python))
 
 if shutil.which("dot"):
     config.available_features.add("graphviz")
+
+# Peer parity (test/peer/) runs Debian's python3 with python3-torch; where torch is missing those
+# tests are UNSUPPORTED (`REQUIRES: torch`), never passed.
+peer_python = "/usr/bin/python3"
+config.substitutions.append(("%peer_python", peer_python))
+if os.path.exists(peer_python) and subprocess.run(
+        [peer_python, "-c", "import torch"], capture_output=True).returncode == 0:
+    config.available_features.add("torch")

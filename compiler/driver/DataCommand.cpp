@@ -27,8 +27,8 @@ Status parseAxisSteps(const std::string &definition, const std::vector<std::stri
     std::string known;
     for (const std::string &name : axes)
       known += (known.empty() ? "" : ", ") + name;
-    return Error::user("--axis-steps: the model has no time axis '" + axis + "' (its axes: " +
-                       (known.empty() ? "none" : known) + ")");
+    return Error::user("--axis-steps: the model has no time axis '" + axis +
+                       "' (its axes: " + (known.empty() ? "none" : known) + ")");
   }
   std::string text = definition.substr(eq + 1);
   errno = 0;
@@ -46,8 +46,10 @@ Status dataCommand(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
   commandLine
-      .option("--batch", "B", "examples in the batch (default " + std::to_string(defaults.batch) + ")")
-      .option("--steps", "T", "steps of every time axis (default " + std::to_string(defaults.steps) + ")")
+      .option("--batch", "B",
+              "examples in the batch (default " + std::to_string(defaults.batch) + ")")
+      .option("--steps", "T",
+              "steps of every time axis (default " + std::to_string(defaults.steps) + ")")
       .listOption("--axis-steps", "AXIS=T", "steps of one time axis (repeatable)")
       .flag("--lengths", "also write lengths that differ within the batch")
       .option("--seed", "S", "seed of the random values (default 0)")

@@ -27,8 +27,7 @@ int runGraph(const std::vector<std::string> &args) {
     return 0;
   }
   if (commandLine.positional().size() != 1)
-    return reportError(Error::user("graph expects one input file\n" +
-                                   commandLine.usage()));
+    return reportError(Error::user("graph expects one input file\n" + commandLine.usage()));
   auto dims = parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return reportError(dims.error());
@@ -44,8 +43,8 @@ int runGraph(const std::vector<std::string> &args) {
   std::string name = commandLine.get("--graph").value_or((*module)->graphs()[0]->name());
   const ir::Graph *graph = (*module)->findGraph(name);
   if (!graph)
-    return reportError(Error::user("module @" + (*module)->name() + " has no graph '@" + name +
-                                   "'"));
+    return reportError(
+        Error::user("module @" + (*module)->name() + " has no graph '@" + name + "'"));
 
   ir::Graph unfolded(name);
   if (commandLine.has("--unfold")) {

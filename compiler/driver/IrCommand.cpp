@@ -1,6 +1,8 @@
 // `rnnc ir <file>`: prints the IR module of a model (`.rnn`) or of a textual IR file (`.rnnir`),
-// verified, optionally reduced to one graph and unfolded to N steps.
+// verified, optionally with its derived `backward` graph, reduced to one graph and unfolded to N
+// steps.
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/passes/Pipeline.h"
 #include "ir/Printer.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
@@ -29,6 +31,10 @@ int runIr(const std::vector<std::string> &args) {
   CommandLine commandLine;
   commandLine.listOption("-D", "NAME=VALUE", "override a dim of a .rnn model")
       .option("--unfold", "N", "unroll every time axis to exactly N steps")
+      .flag("--backward", "derive the backward graph (autodiff, then simplification)")
+      .option("--truncate", "K", "with --backward: truncated BPTT over chunks of K steps")
+      .option("--checkpoint", "K", "with --backward: save only carried states (K = 1)")
+      .flag("--report", "with --backward: print what each scan saves per step to stderr")
       .option("--graph", "NAME", "print only this graph (forward, generate, backward)")
       .option("-o", "FILE", "write to FILE instead of standard output")
       .flag("--help", "show this help");
@@ -39,8 +45,7 @@ int runIr(const std::vector<std::string> &args) {
     return 0;
   }
   if (commandLine.positional().size() != 1)
-    return reportError(Error::user("ir expects one input file\n" +
-                                   commandLine.usage()));
+    return reportError(Error::user("ir expects one input file\n" + commandLine.usage()));
   auto dims = parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return reportError(dims.error());
@@ -48,9 +53,30 @@ int runIr(const std::vector<std::string> &args) {
   if (!unfoldSteps)
     return reportError(unfoldSteps.error());
 
+  auto truncate = commandLine.getInt("--truncate", 0, 1, 1 << 30);
+  if (!truncate)
+    return reportError(truncate.error());
+  auto checkpoint = commandLine.getInt("--checkpoint", 0, 1, 1 << 30);
+  if (!checkpoint)
+    return reportError(checkpoint.error());
+  bool backward = commandLine.has("--backward");
+  if (!backward && (commandLine.has("--truncate") || commandLine.has("--checkpoint") ||
+                    commandLine.has("--report")))
+    return reportError(Error::user("--truncate, --checkpoint and --report need --backward"));
+
   auto module = loadModule(commandLine.positional()[0], *dims);
   if (!module)
     return reportError(module.error());
+  if (backward) {
+    passes::PipelineOptions pipeline;
+    pipeline.backward = true;
+    pipeline.autodiff = {.truncate = *truncate, .checkpoint = *checkpoint};
+    auto report = passes::runPipeline(**module, pipeline);
+    if (!report)
+      return reportError(report.error());
+    if (commandLine.has("--report"))
+      std::cerr << report->autodiff->summary();
+  }
   if (auto graph = commandLine.get("--graph"))
     if (Status status = keepOnlyGraph(**module, *graph); !status)
       return reportError(status.error());

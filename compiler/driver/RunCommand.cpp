@@ -9,6 +9,7 @@
 // what runs the graph; only the reference interpreter (ir/Interpreter.h) exists so far.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelData.h"
+#include "compiler/passes/Autodiff.h"
 #include "ir/Interpreter.h"
 
 #include <algorithm>
@@ -116,16 +117,16 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   return std::optional<RunSettings>(std::move(settings));
 }
 
-/// The `backward` graph --grad runs: given in a textual-IR module, or made by autodiff.
-Expected<const ir::Graph *> backwardGraph(const ir::Module &module) {
+/// The `backward` graph --grad runs: given in a textual-IR module, else made by autodiff.
+Expected<const ir::Graph *> backwardGraph(ir::Module &module) {
   if (const ir::Graph *backward = module.findGraph("backward"))
     return backward;
-  // Autodiff (compiler/passes/Autodiff.h) is not built yet. When it is, this becomes:
-  //   auto report = passes::differentiate(module); then return the new `backward` graph.
-  return Error::user("--grad needs automatic differentiation, which is not available yet");
+  if (auto report = passes::differentiate(module); !report)
+    return report.takeError();
+  return findGraph(module, "backward");
 }
 
-Expected<const ir::Graph *> graphToRun(const ir::Module &module, const RunSettings &settings) {
+Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings) {
   if (settings.generateSteps > 0) {
     if (const ir::Graph *generate = module.findGraph("generate"))
       return generate;
@@ -169,16 +170,39 @@ Tensor firstSteps(const Tensor &sequence, int64_t steps) {
   return prefix;
 }
 
+/// Checks that the tensors `generate` reads over a generated `axis`, other than the primes, have
+/// a step for every generated one.
+Status checkGeneratedAxisCovered(const ir::Graph &generate, const TensorMap &data,
+                                 const std::string &axis, const std::vector<int64_t> &lengths) {
+  std::vector<const ir::Op *> primes = generatedInputs(generate);
+  int64_t longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : generate.opsOfKind(kind)) {
+      auto tensor = data.find(op->stringAttr("name"));
+      if (op->result()->type().axis != axis || tensor == data.end() ||
+          std::find(primes.begin(), primes.end(), op) != primes.end() || tensor->second.rank() == 0)
+        continue;
+      if (tensor->second.shape()[0] < longest)
+        return Error::user("generating to step " + std::to_string(longest) + " of axis '" + axis +
+                           "' needs that many steps of '" + tensor->first + "', which has " +
+                           std::to_string(tensor->second.shape()[0]) +
+                           " (use a shorter prime, --prime, or fewer steps)");
+    }
+  return Status::ok();
+}
+
 /// Makes `batch` generate `steps` steps past each example's prime on every generated axis. An
 /// example's prime is the start of its generated names' tensors: as long as its given length on
 /// the axis, else the whole tensor, and never more than `maxPrime` steps (a longer tensor is cut).
-void setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
-                     std::optional<int64_t> maxPrime, ir::Batch &batch) {
+/// Data that is not generated but runs over a generated axis (Type II's inputs) must cover it.
+Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
+                       std::optional<int64_t> maxPrime, ir::Batch &batch) {
   int64_t examples = batchSize(generate, data, batch);
   for (const ir::Op *input : generatedInputs(generate)) {
     const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
     auto prime = data.find(name);
-    int64_t primeSteps = prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];
+    int64_t primeSteps =
+        prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];
     if (maxPrime && primeSteps > *maxPrime) {
       prime->second = firstSteps(prime->second, *maxPrime);
       primeSteps = *maxPrime;
@@ -193,7 +217,10 @@ void setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
       primeLengths.push_back(std::min(length, primeSteps));
       length = primeLengths.back() + steps;
     }
+    if (Status covered = checkGeneratedAxisCovered(generate, data, axis, lengths); !covered)
+      return covered;
   }
+  return Status::ok();
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
@@ -270,14 +297,17 @@ Status runCommand(const std::vector<std::string> &args) {
   batch.data = &graphInputs;
   batch.lengths = *lengths;
   if (settings.generateSteps > 0)
-    setUpGeneration(**graph, graphInputs, settings.generateSteps, settings.maxPrime, batch);
+    if (Status generation =
+            setUpGeneration(**graph, graphInputs, settings.generateSteps, settings.maxPrime, batch);
+        !generation)
+      return generation;
 
   ir::RunOptions options;
   bool anyDouble = std::any_of(params->begin(), params->end(), [](const auto &param) {
     return param.second.dtype() == DType::F64;
   });
-  options.precision = settings.precision.value_or(anyDouble ? ir::Precision::Double
-                                                            : ir::Precision::Float);
+  options.precision =
+      settings.precision.value_or(anyDouble ? ir::Precision::Double : ir::Precision::Float);
   options.seed = settings.seed;
   options.greedy = settings.greedy;
   auto outputs = ir::runGraph(**graph, batch, options);
@@ -295,7 +325,8 @@ Status runCommand(const std::vector<std::string> &args) {
     Tensor value = loss->second.convert(DType::F64);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.9g", value.values<double>()[0]);
-    std::cout << "loss = " << buffer << " (batch " << batchSize(**graph, graphInputs, batch) << ")\n";
+    std::cout << "loss = " << buffer << " (batch " << batchSize(**graph, graphInputs, batch)
+              << ")\n";
   }
   return Status::ok();
 }

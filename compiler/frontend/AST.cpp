@@ -141,13 +141,6 @@ std::optional<Builtin> lookupBuiltin(std::string_view name) {
   return std::nullopt;
 }
 
-const char *builtinName(Builtin builtin) {
-  for (const auto &[spelling, candidate] : kBuiltins)
-    if (candidate == builtin)
-      return spelling;
-  return "?";
-}
-
 std::string formatExpr(const Expr &expr, size_t maxLength) {
   std::string text;
   appendExpr(expr, text);

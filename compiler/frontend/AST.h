@@ -74,11 +74,11 @@ struct DimExpr {
   enum class Kind { Integer, Name, Add, Sub, Mul };
   Kind kind = Kind::Integer;
   SourceLocation loc;
-  int64_t integer = 0;                ///< Integer.
-  std::string name;                   ///< Name: a dim.
-  std::unique_ptr<DimExpr> lhs, rhs;  ///< Add, Sub, Mul.
-  unsigned height = 1;                ///< Height of this tree (a leaf is 1).
-  int64_t value = 0;                  ///< (sema) The evaluated value.
+  int64_t integer = 0;               ///< Integer.
+  std::string name;                  ///< Name: a dim.
+  std::unique_ptr<DimExpr> lhs, rhs; ///< Add, Sub, Mul.
+  unsigned height = 1;               ///< Height of this tree (a leaf is 1).
+  int64_t value = 0;                 ///< (sema) The evaluated value.
 };
 
 /// A type as written: `token<V>` or `[H, 2*H]`.
@@ -141,8 +141,8 @@ struct RefExpr : Expr {
   RefExpr(SourceLocation loc, std::string name) : Expr(kKind, loc), name(std::move(name)) {}
   std::string name;
   TimeIndex index = TimeIndex::None;
-  std::string indexAxis;    ///< The axis written in the index (Current/Previous/Next).
-  SourceLocation indexLoc;  ///< Location of the index, when there is one.
+  std::string indexAxis;     ///< The axis written in the index (Current/Previous/Next).
+  SourceLocation indexLoc;   ///< Location of the index, when there is one.
   ValueDecl *decl = nullptr; ///< (sema) The input, target, param or definition read.
 };
 
@@ -187,13 +187,12 @@ enum class Builtin {
   Ones,
 };
 std::optional<Builtin> lookupBuiltin(std::string_view name);
-const char *builtinName(Builtin builtin);
 
 struct CallExpr : Expr {
   static constexpr ExprKind kKind = ExprKind::Call;
   CallExpr(SourceLocation loc, std::string callee) : Expr(kKind, loc), callee(std::move(callee)) {}
   std::string callee;
-  std::optional<Builtin> builtin; ///< Empty only for an unknown function (an error).
+  std::optional<Builtin> builtin;                ///< Empty only for an unknown function (an error).
   std::vector<std::unique_ptr<Expr>> args;       ///< Value arguments.
   std::vector<std::unique_ptr<DimExpr>> dimArgs; ///< slice's start and length; zeros/ones shape.
   /// `zeros` / `ones` written without parentheses: allowed only as a whole initial value,
@@ -260,7 +259,7 @@ protected:
 /// `dim H = 128`.
 struct DimDecl : Decl {
   DimDecl(std::string name, SourceLocation loc) : Decl(DeclKind::Dim, std::move(name), loc) {}
-  int64_t declaredValue = 0;  ///< As written (may be out of range: sema reports it).
+  int64_t declaredValue = 0; ///< As written (may be out of range: sema reports it).
   SourceLocation valueLoc;
   bool isOverridden = false; ///< (sema) Set by -D.
   int64_t value = 0;         ///< (sema) The final value.
@@ -367,8 +366,8 @@ struct Loss {
 /// A time axis, declared by the index of an input or target (`input x[t]`).
 struct Axis {
   std::string name;
-  SourceLocation loc;            ///< Where it is first declared.
-  std::vector<DataDecl *> data;  ///< Inputs and targets over this axis, in source order.
+  SourceLocation loc;           ///< Where it is first declared.
+  std::vector<DataDecl *> data; ///< Inputs and targets over this axis, in source order.
 };
 
 struct Model {
@@ -383,9 +382,9 @@ struct Model {
   std::vector<std::unique_ptr<GenerateClause>> generates;
   std::unique_ptr<Loss> loss; ///< Null when the model has no loss.
 
-  std::vector<Axis> axes;                              ///< (sema)
+  std::vector<Axis> axes;                               ///< (sema)
   std::vector<std::unique_ptr<Recurrence>> recurrences; ///< (sema)
-  std::vector<Definition *> evaluationOrder;           ///< (sema)
+  std::vector<Definition *> evaluationOrder;            ///< (sema)
 };
 
 } // namespace rnnc::ast

@@ -77,24 +77,32 @@ void DiagnosticEngine::error(ast::SourceLocation loc, const std::string &message
   }
   lastErrorDropped_ = false;
   ++errorCount_;
-  emit(loc, "error", message);
-  if (limitReached())
-    text_ += filename_ + ": error: too many errors emitted, stopping now\n";
+  reports_.push_back({loc.offset, format(loc, "error", message)});
 }
 
 void DiagnosticEngine::note(ast::SourceLocation loc, const std::string &message) {
-  if (!lastErrorDropped_)
-    emit(loc, "note", message);
+  if (!lastErrorDropped_ && !reports_.empty())
+    reports_.back().text += format(loc, "note", message);
 }
 
-void DiagnosticEngine::emit(ast::SourceLocation loc, const char *severity,
-                            const std::string &message) {
+std::string DiagnosticEngine::format(ast::SourceLocation loc, const char *severity,
+                                     const std::string &message) const {
   SourceSnippet snippet = makeSnippet(source_, loc.offset);
-  text_ += filename_ + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) + ": " +
-           severity + ": " + message + "\n" + snippet.line + "\n" + snippet.caret + "\n";
+  return filename_ + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) + ": " +
+         severity + ": " + message + "\n" + snippet.line + "\n" + snippet.caret + "\n";
 }
 
-Error DiagnosticEngine::takeError() { return Error::user(std::move(text_)); }
+Error DiagnosticEngine::takeError() {
+  std::stable_sort(reports_.begin(), reports_.end(),
+                   [](const Report &a, const Report &b) { return a.offset < b.offset; });
+  std::string text;
+  for (const Report &report : reports_)
+    text += report.text;
+  if (limitReached())
+    text += filename_ + ": error: too many errors emitted, stopping now\n";
+  reports_.clear();
+  return Error::user(std::move(text));
+}
 
 std::string quoteForMessage(std::string_view text) {
   constexpr size_t kMaxShown = 40;

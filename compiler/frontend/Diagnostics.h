@@ -4,8 +4,9 @@
 //     h[t] = Wx @ h[t-1]
 //            ^
 //
-// collected into one text and handed back as a single rnnc::Error (ErrorKind::User) at the end
-// of the run, so a caller sees every error of the run at once. After `errorLimit` errors the
+// collected and handed back as a single rnnc::Error (ErrorKind::User) at the end of the run, in
+// source order (each error followed by its notes), so a caller sees every error of the run at
+// once whichever phase found it. After `errorLimit` errors the
 // engine stops recording and says so; the parser and sema poll limitReached() to stop early,
 // which bounds the work done on garbage input.
 #pragma once
@@ -15,6 +16,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rnnc::frontend {
 
@@ -30,19 +32,25 @@ public:
   unsigned errorCount() const { return errorCount_; }
   bool limitReached() const { return errorCount_ >= errorLimit_; }
 
-  const std::string &filename() const { return filename_; }
   /// Everything reported so far, as one user error.
   Error takeError();
 
 private:
-  void emit(ast::SourceLocation loc, const char *severity, const std::string &message);
+  std::string format(ast::SourceLocation loc, const char *severity,
+                     const std::string &message) const;
+
+  /// One error and its notes, already formatted.
+  struct Report {
+    uint32_t offset;
+    std::string text;
+  };
 
   std::string_view source_;
   std::string filename_;
   unsigned errorLimit_;
   unsigned errorCount_ = 0;
   bool lastErrorDropped_ = false;
-  std::string text_;
+  std::vector<Report> reports_;
 };
 
 /// A token or name quoted for a message, shortened when it is very long (a 10 MB identifier

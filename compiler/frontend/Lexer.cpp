@@ -3,6 +3,8 @@
 #include "compiler/frontend/Utf8.h"
 
 #include <cstdio>
+#include <optional>
+#include <utility>
 
 namespace rnnc::frontend {
 namespace {
@@ -12,6 +14,21 @@ bool isIdentifierStart(char c) {
 }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isIdentifierChar(char c) { return isIdentifierStart(c) || isDigit(c); }
+
+std::optional<TokenKind> punctuationKind(char c) {
+  static constexpr std::pair<char, TokenKind> kPunctuation[] = {
+      {'{', TokenKind::LeftBrace},  {'}', TokenKind::RightBrace},  {'(', TokenKind::LeftParen},
+      {')', TokenKind::RightParen}, {'[', TokenKind::LeftBracket}, {']', TokenKind::RightBracket},
+      {',', TokenKind::Comma},      {':', TokenKind::Colon},       {';', TokenKind::Semicolon},
+      {'=', TokenKind::Equal},      {'+', TokenKind::Plus},        {'-', TokenKind::Minus},
+      {'*', TokenKind::Star},       {'/', TokenKind::Slash},       {'@', TokenKind::At},
+      {'~', TokenKind::Tilde},      {'<', TokenKind::Less},        {'>', TokenKind::Greater},
+  };
+  for (const auto &[spelling, kind] : kPunctuation)
+    if (c == spelling)
+      return kind;
+  return std::nullopt;
+}
 
 std::string hexByte(unsigned char byte) {
   char buffer[8];
@@ -69,7 +86,7 @@ void Lexer::reportBadByte() {
   ++pos_;
 }
 
-void Lexer::lexNumber(size_t start, Token &token) {
+Token Lexer::lexNumber(size_t start) {
   bool isReal = false;
   while (pos_ < source_.size() && isDigit(source_[pos_]))
     ++pos_;
@@ -95,9 +112,10 @@ void Lexer::lexNumber(size_t start, Token &token) {
     malformed = true;
     ++pos_;
   }
-  token = make(isReal ? TokenKind::Real : TokenKind::Integer, start);
+  Token token = make(isReal ? TokenKind::Real : TokenKind::Integer, start);
   if (malformed)
     diags_.error(token.loc, "malformed number " + quoteForMessage(token.text));
+  return token;
 }
 
 Token Lexer::next() {
@@ -128,32 +146,10 @@ Token Lexer::next() {
         ++pos_;
       return make(TokenKind::Identifier, start);
     }
-    if (isDigit(c)) {
-      Token token;
-      lexNumber(start, token);
-      return token;
-    }
-    TokenKind kind;
-    switch (c) {
-    case '{': kind = TokenKind::LeftBrace; break;
-    case '}': kind = TokenKind::RightBrace; break;
-    case '(': kind = TokenKind::LeftParen; break;
-    case ')': kind = TokenKind::RightParen; break;
-    case '[': kind = TokenKind::LeftBracket; break;
-    case ']': kind = TokenKind::RightBracket; break;
-    case ',': kind = TokenKind::Comma; break;
-    case ':': kind = TokenKind::Colon; break;
-    case ';': kind = TokenKind::Semicolon; break;
-    case '=': kind = TokenKind::Equal; break;
-    case '+': kind = TokenKind::Plus; break;
-    case '-': kind = TokenKind::Minus; break;
-    case '*': kind = TokenKind::Star; break;
-    case '/': kind = TokenKind::Slash; break;
-    case '@': kind = TokenKind::At; break;
-    case '~': kind = TokenKind::Tilde; break;
-    case '<': kind = TokenKind::Less; break;
-    case '>': kind = TokenKind::Greater; break;
-    default: {
+    if (isDigit(c))
+      return lexNumber(start);
+    std::optional<TokenKind> punctuation = punctuationKind(c);
+    if (!punctuation) {
       unsigned char byte = static_cast<unsigned char>(c);
       size_t length = utf8SequenceLength(source_, pos_);
       if (byte == 0 || length == 0) {
@@ -168,7 +164,7 @@ Token Lexer::next() {
       }
       continue;
     }
-    }
+    TokenKind kind = *punctuation;
     ++pos_;
     if (kind == TokenKind::LeftParen || kind == TokenKind::LeftBracket)
       ++bracketDepth_;

@@ -66,7 +66,7 @@ private:
   ast::SourceLocation locationAt(size_t offset) const;
   Token make(TokenKind kind, size_t start);
   void skipComment();
-  void lexNumber(size_t start, Token &token);
+  Token lexNumber(size_t start);
   void reportBadByte();
 
   std::string_view source_;

@@ -154,8 +154,8 @@ std::optional<double> Parser::realValue(const Token &token) {
   double value = std::strtod(text.c_str(), nullptr);
   // Values are computed in 32-bit floats: a literal beyond their range is an error.
   if (value > FLT_MAX) {
-    error(token.loc, "real literal " + quoteForMessage(token.text) +
-                         " is out of range for 32-bit floats");
+    error(token.loc,
+          "real literal " + quoteForMessage(token.text) + " is out of range for 32-bit floats");
     return std::nullopt;
   }
   return value;
@@ -335,8 +335,8 @@ bool Parser::parseData(Model &model) {
       return false;
   }
   if (!peek().is(TokenKind::Colon)) {
-    error(peek().loc, "missing type for " + kindName + " '" + name +
-                          "' (write ': token<V>' or ': [N]')");
+    error(peek().loc,
+          "missing type for " + kindName + " '" + name + "' (write ': token<V>' or ': [N]')");
     return false;
   }
   advance();
@@ -353,8 +353,8 @@ bool Parser::parseParam(Model &model) {
   if (!parseDeclName(name, loc, "a parameter name after 'param'"))
     return false;
   if (!peek().is(TokenKind::Colon)) {
-    error(peek().loc, "parameter '" + name + "' needs a shape (write 'param " + name +
-                          ": [M, N]')");
+    error(peek().loc,
+          "parameter '" + name + "' needs a shape (write 'param " + name + ": [M, N]')");
     return false;
   }
   advance();
@@ -472,8 +472,7 @@ bool Parser::parseDefinitionOrInitial(Model &model, bool isOutput) {
     Token axis = advance();
     if (peek().is(TokenKind::Plus) || peek().is(TokenKind::Minus)) {
       std::string written = name + "[" + std::string(axis.text) + std::string(peek().text) +
-                            (peek(1).is(TokenKind::Integer) ? std::string(peek(1).text) : "") +
-                            "]";
+                            (peek(1).is(TokenKind::Integer) ? std::string(peek(1).text) : "") + "]";
       error(peek().loc, "cannot define " + quoteForMessage(written) + ": only '" + name + "[" +
                             std::string(axis.text) + "] = ...' defines a per-step value");
       return false;
@@ -519,8 +518,8 @@ bool Parser::parseGenerate(Model &model) {
   }
   clause->name = std::string(advance().text);
   if (!peek().is(TokenKind::LeftBracket)) {
-    errorAtNext("'[' after 'generate " + clause->name + "' (generate " + clause->name +
-                "[t] or " + clause->name + "[t+1])");
+    errorAtNext("'[' after 'generate " + clause->name + "' (generate " + clause->name + "[t] or " +
+                clause->name + "[t+1])");
     return false;
   }
   Token open = advance();
@@ -531,8 +530,8 @@ bool Parser::parseGenerate(Model &model) {
   }
   clause->indexAxis = std::string(advance().text);
   if (peek().is(TokenKind::Plus) || peek().is(TokenKind::Minus)) {
-    bool plusOne = peek().is(TokenKind::Plus) && peek(1).is(TokenKind::Integer) &&
-                   peek(1).text == "1";
+    bool plusOne =
+        peek().is(TokenKind::Plus) && peek(1).is(TokenKind::Integer) && peek(1).text == "1";
     if (!plusOne) {
       error(peek().loc, "generate can only produce " + clause->name + "[" + clause->indexAxis +
                             "] or " + clause->name + "[" + clause->indexAxis + "+1]");
@@ -603,17 +602,17 @@ std::unique_ptr<Expr> Parser::parseExpr() {
     auto rhs = parseTerm();
     if (!rhs)
       return nullptr;
-    lhs = finish(std::make_unique<BinaryExpr>(
-        op.loc, op.is(TokenKind::Plus) ? BinaryOp::Add : BinaryOp::Sub, std::move(lhs),
-        std::move(rhs)));
+    lhs = finish(
+        std::make_unique<BinaryExpr>(op.loc, op.is(TokenKind::Plus) ? BinaryOp::Add : BinaryOp::Sub,
+                                     std::move(lhs), std::move(rhs)));
   }
   return lhs;
 }
 
 std::unique_ptr<Expr> Parser::parseTerm() {
   auto lhs = parseUnary();
-  while (lhs && (peek().is(TokenKind::Star) || peek().is(TokenKind::Slash) ||
-                 peek().is(TokenKind::At))) {
+  while (lhs &&
+         (peek().is(TokenKind::Star) || peek().is(TokenKind::Slash) || peek().is(TokenKind::At))) {
     Token op = advance();
     BinaryOp kind = op.is(TokenKind::Star)    ? BinaryOp::Mul
                     : op.is(TokenKind::Slash) ? BinaryOp::Div
@@ -638,7 +637,8 @@ std::unique_ptr<Expr> Parser::parseUnary() {
       return nullptr;
     return finish(std::make_unique<NegateExpr>(minus.loc, std::move(operand)));
   }
-  if (token.is(TokenKind::Identifier) && token.text.size() > 4 && token.text.substr(0, 4) == "sum_") {
+  if (token.is(TokenKind::Identifier) && token.text.size() > 4 &&
+      token.text.substr(0, 4) == "sum_") {
     Token sum = advance();
     auto operand = parseUnary();
     if (!operand)
@@ -694,8 +694,8 @@ bool Parser::parseTimeIndex(RefExpr &ref) {
         std::string written = ref.name + "[" + ref.indexAxis + std::string(sign.text) +
                               std::string(offset.text.substr(0, 20)) + "]";
         error(offset.loc, "'" + written + "' reaches too far: only " + ref.name + "[" +
-                              ref.indexAxis + "-1], " + ref.name + "[" + ref.indexAxis +
-                              "] and " + ref.name + "[" + ref.indexAxis + "+1] can be read");
+                              ref.indexAxis + "-1], " + ref.name + "[" + ref.indexAxis + "] and " +
+                              ref.name + "[" + ref.indexAxis + "+1] can be read");
         return false;
       }
       ref.index = sign.is(TokenKind::Plus) ? TimeIndex::Next : TimeIndex::Previous;
@@ -797,8 +797,8 @@ std::unique_ptr<DimExpr> Parser::parseDimExpr() {
     auto rhs = parseDimProduct();
     if (!rhs)
       return nullptr;
-    lhs = makeDimBinary(op.is(TokenKind::Plus) ? DimExpr::Kind::Add : DimExpr::Kind::Sub,
-                        op.loc, std::move(lhs), std::move(rhs));
+    lhs = makeDimBinary(op.is(TokenKind::Plus) ? DimExpr::Kind::Add : DimExpr::Kind::Sub, op.loc,
+                        std::move(lhs), std::move(rhs));
   }
   return lhs;
 }

@@ -62,8 +62,8 @@ void checkDims(SemaState &state) {
                                            std::to_string(dim->declaredValue));
       valid = false;
     } else if (dim->declaredValue > kMaxDimValue) {
-      state.diags.error(dim->valueLoc, "dim '" + dim->name + "' is too large: " +
-                                           std::to_string(dim->declaredValue) +
+      state.diags.error(dim->valueLoc, "dim '" + dim->name +
+                                           "' is too large: " + std::to_string(dim->declaredValue) +
                                            " does not fit in 32 bits");
       valid = false;
     }
@@ -123,8 +123,8 @@ ValueType resolveType(SemaState &state, TypeSyntax &syntax, const std::string &w
       continue;
     }
     if (*value <= 0) {
-      state.diags.error(dim->loc, std::string(syntax.isToken ? "vocabulary" : "dimension") +
-                                      " '" + formatDimExpr(*dim) + "' of " + what +
+      state.diags.error(dim->loc, std::string(syntax.isToken ? "vocabulary" : "dimension") + " '" +
+                                      formatDimExpr(*dim) + "' of " + what +
                                       " must be positive, got " + std::to_string(*value));
       valid = false;
     }
@@ -158,9 +158,12 @@ void checkParamInit(SemaState &state, ParamDecl &param) {
     bool takesScale;
   };
   static const Known kKnown[] = {
-      {"zeros", ParamInit::Kind::Zeros, false},   {"ones", ParamInit::Kind::Ones, false},
-      {"glorot", ParamInit::Kind::Glorot, false}, {"orthogonal", ParamInit::Kind::Orthogonal, false},
-      {"normal", ParamInit::Kind::Normal, true},  {"uniform", ParamInit::Kind::Uniform, true},
+      {"zeros", ParamInit::Kind::Zeros, false},
+      {"ones", ParamInit::Kind::Ones, false},
+      {"glorot", ParamInit::Kind::Glorot, false},
+      {"orthogonal", ParamInit::Kind::Orthogonal, false},
+      {"normal", ParamInit::Kind::Normal, true},
+      {"uniform", ParamInit::Kind::Uniform, true},
   };
   const Known *known = nullptr;
   for (const Known &candidate : kKnown)
@@ -187,8 +190,8 @@ void checkParamInit(SemaState &state, ParamDecl &param) {
     state.diags.error(init.loc, "the scale of '" + init.name + "' must be positive");
     return;
   }
-  bool needsMatrix = init.kind == ParamInit::Kind::Glorot ||
-                     init.kind == ParamInit::Kind::Orthogonal;
+  bool needsMatrix =
+      init.kind == ParamInit::Kind::Glorot || init.kind == ParamInit::Kind::Orthogonal;
   if (needsMatrix && rank >= 0 && rank != 2)
     state.diags.error(init.loc, "initialiser '" + init.name + "' needs a matrix, but '" +
                                     param.name + "' has shape " + param.type.str());
@@ -198,9 +201,9 @@ void resolveTypes(SemaState &state) {
   Model &model = state.model;
   for (auto *list : {&model.inputs, &model.targets})
     for (auto &data : *list)
-      data->type = resolveType(state, data->typeSyntax,
-                               std::string(data->isInput() ? "input" : "target") + " '" +
-                                   data->name + "'");
+      data->type =
+          resolveType(state, data->typeSyntax,
+                      std::string(data->isInput() ? "input" : "target") + " '" + data->name + "'");
   for (auto &param : model.params) {
     if (param->typeSyntax.isToken) {
       state.diags.error(param->typeSyntax.loc,
@@ -227,8 +230,8 @@ void attachInitialValues(SemaState &state) {
       continue;
     }
     if (symbol->second->kind == DeclKind::Dim) {
-      state.diags.error(initial->loc, "'" + initial->name + "' is a dim; '" + written +
-                                          "' cannot be given");
+      state.diags.error(initial->loc,
+                        "'" + initial->name + "' is a dim; '" + written + "' cannot be given");
       continue;
     }
     auto *value = static_cast<ValueDecl *>(symbol->second);
@@ -258,8 +261,8 @@ void attachGenerateClauses(SemaState &state) {
     }
     Decl *decl = symbol->second;
     if (decl->kind != DeclKind::Input && decl->kind != DeclKind::Target) {
-      state.diags.error(clause->loc, "only an input or target can be generated; '" +
-                                         clause->name + "' is " + describeDecl(*decl));
+      state.diags.error(clause->loc, "only an input or target can be generated; '" + clause->name +
+                                         "' is " + describeDecl(*decl));
       continue;
     }
     auto *data = static_cast<DataDecl *>(decl);

@@ -173,10 +173,17 @@ RecurrenceAnalysis::findSameStepCycle(const std::unordered_set<int> &blocked) co
 void RecurrenceAnalysis::reportCycle(const std::vector<Step> &cycle, bool sameStep) {
   if (cycle.empty())
     return;
+  // A long cycle is shown by its first steps and the one that closes it.
+  constexpr size_t kShownSteps = 6;
   std::string chain;
-  for (const Step &step : cycle)
-    chain += (chain.empty() ? "" : ", ") + nodes_[step.from]->name + " reads " +
-             formatRef(*step.edge->ref);
+  for (size_t i = 0; i < cycle.size(); ++i) {
+    if (i + 1 == kShownSteps && cycle.size() > kShownSteps) {
+      chain += ", ... (" + std::to_string(cycle.size() - kShownSteps) + " more)";
+      i = cycle.size() - 1;
+    }
+    chain += (chain.empty() ? "" : ", ") + nodes_[cycle[i].from]->name + " reads " +
+             formatRef(*cycle[i].edge->ref);
+  }
   const std::string &name = nodes_[cycle.front().from]->name;
   if (sameStep)
     state_.diags.error(cycle.front().edge->ref->loc,
@@ -279,8 +286,7 @@ void RecurrenceAnalysis::analyseComponent(std::vector<int> component) {
   if (previousRead && nextRead) {
     state_.diags.error(nextRead->ref->loc,
                        "a recurrence runs in one direction, but this one reads both '" +
-                           formatRef(*previousRead->ref) + "' and '" +
-                           formatRef(*nextRead->ref) +
+                           formatRef(*previousRead->ref) + "' and '" + formatRef(*nextRead->ref) +
                            "'; split it into a forward and a backward recurrence");
     addToOrder(order);
     return;
@@ -308,22 +314,22 @@ void RecurrenceAnalysis::checkInitialValues() {
     std::string axis = value->axis;
     auto previous = state_.firstPreviousRead.find(value);
     if (previous != state_.firstPreviousRead.end() && !value->initialStart)
-      state_.diags.error(previous->second->loc,
-                         "'" + formatRef(*previous->second) + "' needs an initial value: add '" +
-                             value->name + "[0] = ...'");
+      state_.diags.error(previous->second->loc, "'" + formatRef(*previous->second) +
+                                                    "' needs an initial value: add '" +
+                                                    value->name + "[0] = ...'");
     auto next = state_.firstNextRead.find(value);
     if (next != state_.firstNextRead.end() && !value->initialEnd)
       state_.diags.error(next->second->loc, "'" + formatRef(*next->second) +
                                                 "' needs an initial value: add '" + value->name +
                                                 "[last+1] = ...'");
     if (value->initialStart && !value->readAtPrevious)
-      state_.diags.error(value->initialStart->loc,
-                         "initial value '" + value->name + "[0]' is never used: '" +
-                             value->name + "' is not read at " + axis + "-1");
+      state_.diags.error(value->initialStart->loc, "initial value '" + value->name +
+                                                       "[0]' is never used: '" + value->name +
+                                                       "' is not read at " + axis + "-1");
     if (value->initialEnd && !value->readAtNext)
-      state_.diags.error(value->initialEnd->loc,
-                         "initial value '" + value->name + "[last+1]' is never used: '" +
-                             value->name + "' is not read at " + axis + "+1");
+      state_.diags.error(value->initialEnd->loc, "initial value '" + value->name +
+                                                     "[last+1]' is never used: '" + value->name +
+                                                     "' is not read at " + axis + "+1");
   }
 }
 

@@ -3,8 +3,9 @@
 // definition can depend on itself (h[t] = tanh(W @ h[t-1] + ...)), so definitions are first
 // inferred silently, component by component in evaluation order, iterating within a recurrence
 // until nothing changes (seeded by explicit initial values); then every expression is checked
-// once more with errors reported. An Unknown operand (from an earlier error) makes the result
-// Unknown without a second error.
+// once more with errors reported. An expression with an error (here or in an earlier phase) is
+// "poisoned": the definition it belongs to stays Unknown, and so does everything that reads it,
+// without further errors.
 #include "compiler/frontend/SemaState.h"
 
 namespace rnnc::frontend {
@@ -16,13 +17,22 @@ class ShapeChecker {
 public:
   ShapeChecker(SemaState &state, bool report) : state_(state), report_(report) {}
 
-  /// Types `expr` and its subexpressions; Unknown after an error.
-  ValueType check(Expr &expr);
+  /// Types a whole expression (a definition's value, an initial value, ...). Returns Unknown
+  /// when the expression is poisoned: it has an error, or reads a poisoned definition.
+  ValueType checkRoot(Expr &expr) {
+    poisoned_ = false;
+    ValueType type = check(expr);
+    return poisoned_ ? ValueType{} : type;
+  }
+  bool lastWasPoisoned() const { return poisoned_; }
+  /// Marks a definition whose value is poisoned.
+  void poison(const Definition &definition) { poisonedDefinitions_.insert(&definition); }
   /// A bare `zeros`/`ones`, which takes the shape of what it initialises.
   static bool isBareFill(const Expr &expr) {
     return expr.kind == ExprKind::Call && expr.as<CallExpr>().isBareFill;
   }
   void error(SourceLocation loc, const std::string &message) {
+    poisoned_ = true;
     if (report_)
       state_.diags.error(loc, message);
   }
@@ -30,6 +40,7 @@ public:
   ValueType real(const Expr &operand, const ValueType &type);
 
 private:
+  ValueType check(Expr &expr);
   ValueType checkBinary(BinaryExpr &binary);
   ValueType checkCall(CallExpr &call);
   ValueType checkFill(CallExpr &call);
@@ -37,13 +48,15 @@ private:
 
   SemaState &state_;
   bool report_;
+  bool poisoned_ = false;
+  std::unordered_set<const ValueDecl *> poisonedDefinitions_;
 };
 
 ValueType ShapeChecker::real(const Expr &operand, const ValueType &type) {
   if (type.isToken()) {
     std::string text = formatExpr(operand);
-    error(operand.loc, "'" + text + "' is a " + type.str() + "; use onehot(" + text +
-                           ") to use it as a vector");
+    error(operand.loc,
+          "'" + text + "' is a " + type.str() + "; use onehot(" + text + ") to use it as a vector");
     return {};
   }
   return type;
@@ -57,7 +70,9 @@ ValueType ShapeChecker::check(Expr &expr) {
     break;
   case ExprKind::Ref: {
     auto &ref = expr.as<RefExpr>();
-    if (ref.decl)
+    if (!ref.decl || poisonedDefinitions_.count(ref.decl))
+      poisoned_ = true; // a name or time error, reported by the time checker
+    else
       type = ref.decl->type;
     break;
   }
@@ -83,11 +98,21 @@ ValueType ShapeChecker::check(Expr &expr) {
 }
 
 ValueType ShapeChecker::checkBinary(BinaryExpr &binary) {
+  // Each side is checked with its own poison flag: an Unknown side that is not poisoned is a
+  // read of a definition whose type is not inferred yet, and the other side often fixes the
+  // result (W @ h, h a state, so a vector, is [rows of W]; b + x has b's shape unless b is a
+  // scalar). A poisoned side keeps the result Unknown, so no error follows from an earlier one.
+  bool outerPoisoned = poisoned_;
+  poisoned_ = false;
   ValueType lhs = real(*binary.lhs, check(*binary.lhs));
+  bool guessable = !poisoned_;
+  poisoned_ = false;
   ValueType rhs = real(*binary.rhs, check(*binary.rhs));
+  guessable = guessable && !poisoned_;
+  poisoned_ = poisoned_ || outerPoisoned || !guessable;
   std::string op = binaryOpSpelling(binary.op);
   if (binary.op == BinaryOp::MatMul) {
-    if (lhs.isMatrix() && !rhs.isKnown()) // inference: a state read through W @ h is a vector
+    if (guessable && lhs.isMatrix() && !rhs.isKnown())
       return ValueType::real({lhs.shape[0]});
     if (!lhs.isKnown() || !rhs.isKnown())
       return {};
@@ -101,7 +126,7 @@ ValueType ShapeChecker::checkBinary(BinaryExpr &binary) {
   // Elementwise: equal shapes, or one side a scalar.
   if (!lhs.isKnown() || !rhs.isKnown()) {
     const ValueType &known = lhs.isKnown() ? lhs : rhs;
-    return known.isKnown() && !known.isScalar() ? known : ValueType{};
+    return guessable && known.isKnown() && !known.isScalar() ? known : ValueType{};
   }
   if (lhs == rhs || rhs.isScalar())
     return lhs;
@@ -157,16 +182,18 @@ ValueType ShapeChecker::checkSlice(CallExpr &call, const ValueType &vector) {
 }
 
 ValueType ShapeChecker::checkCall(CallExpr &call) {
-  if (!call.builtin)
-    return {}; // unknown function, reported with the names
+  if (!call.builtin) {
+    poisoned_ = true; // unknown function, reported by the time checker
+    return {};
+  }
   Builtin builtin = *call.builtin;
   if (builtin == Builtin::Zeros || builtin == Builtin::Ones)
     return checkFill(call);
 
   size_t given = call.args.size() + call.dimArgs.size();
   size_t expected = builtin == Builtin::Nll || builtin == Builtin::Sqerr ? 2
-                    : builtin == Builtin::Slice                         ? 3
-                                                                        : 1;
+                    : builtin == Builtin::Slice                          ? 3
+                                                                         : 1;
   std::string name = call.callee;
   if (builtin == Builtin::Concat ? given < 2 : given != expected) {
     std::string count = builtin == Builtin::Concat ? "at least 2 arguments"
@@ -222,8 +249,8 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
       return {};
     }
     if (target.vocabulary != first.shape[0]) {
-      error(call.loc, "'nll' of a " + first.str() + " probability vector and a " +
-                          target.str() + " target: the sizes differ");
+      error(call.loc, "'nll' of a " + first.str() + " probability vector and a " + target.str() +
+                          " target: the sizes differ");
       return {};
     }
     return ValueType::real({});
@@ -251,8 +278,8 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
       }
       total += args[i].shape[0];
       if (total > kMaxDimValue) {
-        error(call.loc, "the result of 'concat' has more than " + std::to_string(kMaxDimValue) +
-                            " elements");
+        error(call.loc,
+              "the result of 'concat' has more than " + std::to_string(kMaxDimValue) + " elements");
         return {};
       }
     }
@@ -270,27 +297,34 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
 /// Infers the types of definitions silently, component by component.
 void inferDefinitionTypes(SemaState &state) {
   ShapeChecker inference(state, /*report=*/false);
-  for (auto &component : state.components) {
-    for (Definition *member : component)
-      for (InitialValue *initial : {member->initialStart, member->initialEnd})
-        if (initial && !ShapeChecker::isBareFill(*initial->value)) {
-          ValueType seed = inference.check(*initial->value);
-          if (seed.isKnown())
-            member->type = seed;
-        }
+  auto iterate = [&](const std::vector<Definition *> &component) {
     // Each pass settles at least one more member while anything changes.
     for (size_t pass = 0; pass <= component.size(); ++pass) {
       bool changed = false;
       for (Definition *member : component) {
-        ValueType type = inference.check(*member->value);
+        ValueType type = inference.checkRoot(*member->value);
         if (type.isKnown() && type != member->type) {
           member->type = type;
           changed = true;
         }
       }
       if (!changed)
-        break;
+        return;
     }
+  };
+  for (auto &component : state.components) {
+    iterate(component);
+    // The values decide; an explicit initial value only helps where they leave a type open
+    // (h[t] = h[t-1] * 2, h[0] = zeros(N)), so a mismatch is reported at the initial value.
+    bool seeded = false;
+    for (Definition *member : component)
+      for (InitialValue *initial : {member->initialStart, member->initialEnd})
+        if (initial && !member->type.isKnown() && !ShapeChecker::isBareFill(*initial->value)) {
+          member->type = inference.checkRoot(*initial->value);
+          seeded = seeded || member->type.isKnown();
+        }
+    if (seeded)
+      iterate(component);
   }
 }
 
@@ -317,7 +351,7 @@ void checkInitialValue(SemaState &state, ShapeChecker &checker, InitialValue &in
     value.type = expected;
     return;
   }
-  ValueType type = checker.check(value);
+  ValueType type = checker.checkRoot(value);
   if (type.isToken()) {
     checker.real(value, type);
     return;
@@ -328,7 +362,7 @@ void checkInitialValue(SemaState &state, ShapeChecker &checker, InitialValue &in
 }
 
 void checkGenerateClause(SemaState &state, ShapeChecker &checker, GenerateClause &clause) {
-  ValueType type = checker.check(*clause.value);
+  ValueType type = checker.checkRoot(*clause.value);
   if (!clause.target || !type.isKnown() || !clause.target->type.isKnown())
     return;
   const ValueType &data = clause.target->type;
@@ -339,10 +373,10 @@ void checkGenerateClause(SemaState &state, ShapeChecker &checker, GenerateClause
       return;
     }
     if (!type.isVector() || type.shape[0] != data.vocabulary)
-      state.diags.error(clause.value->loc,
-                        "sampling '" + clause.name + "' (" + data.str() +
-                            ") needs a probability vector [" + std::to_string(data.vocabulary) +
-                            "], got " + type.str());
+      state.diags.error(clause.value->loc, "sampling '" + clause.name + "' (" + data.str() +
+                                               ") needs a probability vector [" +
+                                               std::to_string(data.vocabulary) + "], got " +
+                                               type.str());
     return;
   }
   if (type != data)
@@ -357,11 +391,12 @@ void checkShapes(SemaState &state) {
   ShapeChecker checker(state, /*report=*/true);
   for (auto &component : state.components) {
     for (Definition *member : component) {
-      unsigned errorsBefore = state.diags.errorCount();
-      ValueType type = checker.check(*member->value);
+      ValueType type = checker.checkRoot(*member->value);
+      member->type = type;
       if (type.isKnown())
-        member->type = type;
-      else if (member->recurrence && state.diags.errorCount() == errorsBefore)
+        continue;
+      checker.poison(*member);
+      if (!checker.lastWasPoisoned())
         state.diags.error(member->loc, "cannot infer the shape of '" + member->name +
                                            "'; give it an initial value with an explicit " +
                                            "shape, e.g. '" + member->name + "[0] = zeros(N)'");
@@ -372,7 +407,7 @@ void checkShapes(SemaState &state) {
   for (auto &clause : state.model.generates)
     checkGenerateClause(state, checker, *clause);
   if (Loss *loss = state.model.loss.get()) {
-    ValueType type = checker.check(*loss->value);
+    ValueType type = checker.checkRoot(*loss->value);
     if (type.isKnown() && !type.isScalar())
       state.diags.error(loss->value->loc, "the loss must be a real scalar, got " + type.str());
   }

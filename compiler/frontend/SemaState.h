@@ -66,8 +66,8 @@ struct SemaState {
 /// Value of a dim expression, or nullopt after an error (reported when `report` is set).
 std::optional<int64_t> evaluateDimExpr(SemaState &state, ast::DimExpr &expr, bool report);
 /// Checks a shape's element count; reports and returns false when it exceeds 32 bits.
-bool checkElementCount(SemaState &state, const std::vector<int64_t> &shape,
-                       ast::SourceLocation loc, const std::string &what, bool report);
+bool checkElementCount(SemaState &state, const std::vector<int64_t> &shape, ast::SourceLocation loc,
+                       const std::string &what, bool report);
 
 void checkDeclarations(SemaState &state);
 void checkNamesAndTime(SemaState &state);

@@ -12,8 +12,8 @@ using namespace ast;
 
 /// Where an expression is evaluated.
 struct TimeContext {
-  std::string axis;   ///< "" in a static context.
-  std::string what;   ///< The context in messages: "static definition 'C'", "'d[t]'", ...
+  std::string axis; ///< "" in a static context.
+  std::string what; ///< The context in messages: "static definition 'C'", "'d[t]'", ...
   std::vector<Read> *reads = nullptr; ///< Where reads are recorded (null: nowhere).
   bool inTimeSum = false;
   bool allowsArgmax = false;
@@ -54,9 +54,8 @@ void TimeChecker::check(Expr &expr, const TimeContext &context) {
     unsigned errorsBefore = state_.diags.errorCount();
     check(*sum.operand, inner);
     if (!sum.operand->isPerStep() && state_.diags.errorCount() == errorsBefore)
-      error(sum.loc, "'sum_" + sum.timeAxis + "' of a static value: '" +
-                         formatExpr(*sum.operand) + "' does not vary over '" + sum.timeAxis +
-                         "'");
+      error(sum.loc, "'sum_" + sum.timeAxis + "' of a static value: '" + formatExpr(*sum.operand) +
+                         "' does not vary over '" + sum.timeAxis + "'");
     return;
   }
   case ExprKind::Call: {
@@ -135,8 +134,7 @@ void TimeChecker::checkRef(RefExpr &ref, const TimeContext &context) {
   }
   std::string bridges = ref.name + "[last], " + ref.name + "[first] or sum_" + target.axis;
   if (context.axis.empty()) {
-    error(ref.loc,
-          context.what + " reads the per-step value '" + written + "'; use " + bridges);
+    error(ref.loc, context.what + " reads the per-step value '" + written + "'; use " + bridges);
     return;
   }
   if (context.axis != target.axis) {
@@ -179,9 +177,8 @@ void checkNamesAndTime(SemaState &state) {
       continue; // its axis is undeclared (reported): every per-step read would be an error
     TimeContext context;
     context.axis = definition->axis;
-    context.what = definition->isPerStep()
-                       ? "'" + definition->name + "[" + definition->axis + "]'"
-                       : "static definition '" + definition->name + "'";
+    context.what = definition->isPerStep() ? "'" + definition->name + "[" + definition->axis + "]'"
+                                           : "static definition '" + definition->name + "'";
     context.reads = &state.reads[definition.get()];
     checker.check(*definition->value, context);
   }

@@ -33,7 +33,7 @@ std::string AutodiffReport::summary() const {
         << " bytes per step and example for the backward";
     const char *separator = ": ";
     for (const Residual &residual : scan.residuals) {
-      out << separator << (residual.name.empty() ? "%" : residual.name) << " "
+      out << separator << (residual.name.empty() ? "(unnamed)" : residual.name) << " "
           << residual.type.str() << (residual.reused ? " (already an output)" : "");
       separator = ", ";
     }
@@ -82,8 +82,10 @@ Expected<AutodiffReport> differentiate(ir::Module &module, const AutodiffOptions
   if (!forwardLoss)
     return Error::user("model '" + module.name() + "' has no loss: nothing to differentiate");
   if (!forwardLoss->operand(0)->type().isScalar() || forwardLoss->operand(0)->type().isSequence())
-    return Error::user(forwardLoss->location().str() + ": error: the loss must be a real scalar, "
-                       "got " + forwardLoss->operand(0)->type().str());
+    return Error::user(forwardLoss->location().str() +
+                       ": error: the loss must be a real scalar, "
+                       "got " +
+                       forwardLoss->operand(0)->type().str());
 
   module.removeGraph("backward");
   ir::Graph &backward = module.addGraph("backward");

@@ -13,13 +13,14 @@
 // with `sum_time` outside the gradient scan (so ∇W = Σ_t δ(t) h(t−1)ᵀ can become one GEMM).
 //
 // Options, for every scan of the model:
-//   truncate K    Truncated BPTT, TBPTT(K, K): the gradient scan zeroes its carried gradients
-//                 after every K steps it has run, counting from where it starts (each example's
-//                 last step for a forward-in-time scan, its first step for a backward-in-time
-//                 one). A gradient that enters at the start of a chunk therefore reaches K steps
-//                 (that step and K − 1 earlier ones) and never crosses into the previous chunk;
-//                 the carry's initial value is treated as the step before step 1. K >= the
-//                 sequence length gives full BPTT.
+//   truncate K    Truncated BPTT, TBPTT(K, K): each sequence is cut into chunks of K steps,
+//                 counted from where the gradient scan starts (each example's last step for a
+//                 forward-in-time scan, step 1 for a backward-in-time one), and the carried
+//                 gradient never crosses from a chunk into the one before it: the gradient scan
+//                 zeroes its carried gradients after every K steps it runs. A gradient entering
+//                 at a step therefore flows back through at most K steps (that step included).
+//                 The carry's initial value belongs to the earliest chunk and gets its gradient.
+//                 With K >= the sequence length this is full BPTT.
 //   checkpoint K  Rematerialisation: the forward saves only the carried states (every step, see
 //                 the note below), and the gradient scan recomputes everything else of the step
 //                 body from them. Gradients equal full BPTT to rounding. K = 1 is the only value
@@ -57,10 +58,10 @@ struct Residual {
 struct ScanGradientReport {
   ir::SourceLocation location;
   std::string axis;
-  bool reverse = false;           ///< Direction of the forward scan.
+  bool reverse = false; ///< Direction of the forward scan.
   std::vector<Residual> residuals;
-  int64_t carriedBytes = 0;       ///< Bytes of the carried states, per step.
-  int64_t bytesPerStep() const;   ///< Extra bytes the forward saves per step and example.
+  int64_t carriedBytes = 0;     ///< Bytes of the carried states, per step.
+  int64_t bytesPerStep() const; ///< Extra bytes the forward saves per step and example.
 };
 
 struct AutodiffReport {

@@ -159,24 +159,24 @@ Gradients concatRule(const GradRuleInput &in, Builder &b) {
   int64_t start = 0;
   for (size_t i = 0; i < in.op.numOperands(); ++i) {
     int64_t length = in.operand(i)->type().shape.at(0);
-    gradients.push_back(in.needs(i) ? b.create(OpKind::Slice, {in.gradient()},
-                                               {{"start", start}, {"len", length}})
-                                    : nullptr);
+    gradients.push_back(
+        in.needs(i) ? b.create(OpKind::Slice, {in.gradient()}, {{"start", start}, {"len", length}})
+                    : nullptr);
     start += length;
   }
   return gradients;
 }
 
 Gradients sliceRule(const GradRuleInput &in, Builder &b) {
-  return {b.create(OpKind::Pad, {in.gradient()},
-                   {{"start", in.op.intAttr("start")},
-                    {"size", in.operand(0)->type().shape.at(0)}})};
+  return {
+      b.create(OpKind::Pad, {in.gradient()},
+               {{"start", in.op.intAttr("start")}, {"size", in.operand(0)->type().shape.at(0)}})};
 }
 
 Gradients padRule(const GradRuleInput &in, Builder &b) {
-  return {b.create(OpKind::Slice, {in.gradient()},
-                   {{"start", in.op.intAttr("start")},
-                    {"len", in.operand(0)->type().shape.at(0)}})};
+  return {
+      b.create(OpKind::Slice, {in.gradient()},
+               {{"start", in.op.intAttr("start")}, {"len", in.operand(0)->type().shape.at(0)}})};
 }
 
 // Token operands get no gradient.

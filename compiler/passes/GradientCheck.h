@@ -26,9 +26,9 @@ struct GradientCheckOptions {
 };
 
 struct TensorGradientCheck {
-  std::string name;     ///< The parameter or input name.
-  double error = 0;     ///< As defined in the file comment.
-  double largest = 0;   ///< max_i |numeric_i|.
+  std::string name;   ///< The parameter or input name.
+  double error = 0;   ///< As defined in the file comment.
+  double largest = 0; ///< max_i |numeric_i|.
   int64_t worstIndex = 0;
   double analytic = 0, numeric = 0; ///< At the worst element.
   bool allZero() const { return largest == 0; }

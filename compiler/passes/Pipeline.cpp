@@ -32,37 +32,40 @@ private:
   const PipelineOptions &options_;
 };
 
+/// Adapts a pass that cannot fail (it returns a count of changes) to PassRunner::run.
+template <typename Pass> auto infallible(Pass pass) {
+  return [pass](ir::Module &module) {
+    pass(module);
+    return Status::ok();
+  };
+}
+
 } // namespace
 
 Expected<PipelineReport> runPipeline(ir::Module &module, const PipelineOptions &options) {
   PipelineReport report;
   PassRunner passes(module, options);
-  auto simple = [](auto pass) {
-    return [pass](ir::Module &module) {
-      pass(module);
-      return Status::ok();
-    };
+  auto autodiff = [&](ir::Module &module) -> Status {
+    auto derived = differentiate(module, options.autodiff);
+    if (!derived)
+      return derived.takeError();
+    report.autodiff = derived.take();
+    return Status::ok();
   };
+  Status status = Status::ok();
   if (options.backward) {
-    // Autodiff first: it clones `forward`, so the clean-up below sees both sweeps at once.
-    Status status = passes.run("autodiff", [&](ir::Module &module) -> Status {
-      auto derived = differentiate(module, options.autodiff);
-      if (!derived)
-        return derived.takeError();
-      report.autodiff = derived.take();
-      return Status::ok();
-    });
-    if (!status)
-      return status.takeError();
-    // Simplify before CSE: its rewrites (x·1 → x, softmax + nll) expose equal expressions; DCE
-    // last removes what both left unused, including scan outputs nobody reads.
-    for (auto [name, pass] : {std::pair<const char *, std::function<Status(ir::Module &)>>{
-                                  "simplify", simple(simplify)},
-                              {"cse", simple(eliminateCommonSubexpressions)},
-                              {"dce", simple(eliminateDeadCode)}})
-      if (Status status = passes.run(name, pass); !status)
-        return status.takeError();
+    // 1. Autodiff: `backward` = a copy of `forward` + the reverse sweep.
+    // 2. Simplify before CSE: its rewrites (x * 1 -> x, softmax + nll -> p - onehot(y)) expose
+    //    equal expressions.
+    // 3. CSE.
+    // 4. DCE last: removes what the others left unused, including scan outputs nobody reads.
+    (status = passes.run("autodiff", autodiff)) &&
+        (status = passes.run("simplify", infallible(simplify))) &&
+        (status = passes.run("cse", infallible(eliminateCommonSubexpressions))) &&
+        (status = passes.run("dce", infallible(eliminateDeadCode)));
   }
+  if (!status)
+    return status.takeError();
   return report;
 }
 

@@ -112,13 +112,16 @@ private:
       const Value *carry = body_.argument(i);
       if (!carry->type().isReal())
         continue;
-      carryGradients_[i] = stage(carry->type(), Group::Carry,
-                                 outer_.constant(0.0, carry->type()), gradientName(carry));
+      // Named after the state it is the gradient of, as it arrives from the step after.
+      const Value *state = carry->nameHint().empty() ? body_.terminator()->operand(i) : carry;
+      std::string name = gradientName(state);
+      carryGradients_[i] = stage(carry->type(), Group::Carry, outer_.constant(0.0, carry->type()),
+                                 name.empty() ? name : name + "_next");
       report_.carriedBytes += carry->type().numElements() * 4;
     }
     if (options_.truncate > 0)
-      stepsRun_ = stage(Type::scalar(), Group::Carry, outer_.constant(0.0, Type::scalar()),
-                        "steps_run");
+      stepsRun_ =
+          stage(Type::scalar(), Group::Carry, outer_.constant(0.0, Type::scalar()), "steps_run");
     for (size_t m = 0; m < resultGradients.size(); ++m) {
       Value *gradient = resultGradients[m];
       outputGradients_.push_back(gradient ? stage(gradient->type().stepType(), Group::Step,
@@ -185,9 +188,10 @@ private:
   // 3. The yield of the backward body: the carried gradients dc(t−1) (reset by truncation),
   // then per step: step-input gradients, static contributions, carry-init gradients.
   void yieldGradients() {
-    std::vector<Value *> carryInGradients;
+    std::vector<Value *> carryInGradients, initGradients;
     for (Value *carryIn : carryIns_)
       carryInGradients.push_back(walk_->gradientOf(carryIn));
+    initGradients = carryInGradients; // the initial state belongs to the earliest chunk
     Value *nextStepsRun = nullptr;
     if (stepsRun_) {
       // After the K-th step run since the last reset the carried gradients restart from zero.
@@ -195,7 +199,8 @@ private:
       Value *count = inner_.create(OpKind::Add, {stepsRun_, scalar(1.0)});
       Value *reset = inner_.create(
           OpKind::Step,
-          {inner_.create(OpKind::Sub, {count, scalar(static_cast<double>(options_.truncate) - 0.5)})});
+          {inner_.create(OpKind::Sub,
+                         {count, scalar(static_cast<double>(options_.truncate) - 0.5)})});
       Value *keep = inner_.create(OpKind::Sub, {scalar(1.0), reset});
       for (Value *&gradient : carryInGradients)
         if (gradient)
@@ -216,8 +221,8 @@ private:
         if (Value *gradient = walk_->gradientOf(primalOf_.at(body_.argument(i))))
           outputs_.push_back({i < carries_ + steps_ ? Use::StepInput : Use::Static, i, gradient});
     for (size_t i = 0; i < carries_; ++i)
-      if (needs_[i] && carryInGradients[i])
-        outputs_.push_back({Use::CarryInit, i, carryInGradients[i]});
+      if (needs_[i] && initGradients[i])
+        outputs_.push_back({Use::CarryInit, i, initGradients[i]});
     for (const GradientOutput &output : outputs_)
       yielded.push_back(output.value);
     inner_.createSink(OpKind::Yield, yielded, {{"carries", carried}});
@@ -226,7 +231,8 @@ private:
   Value *scalar(double value) { return inner_.constant(value, Type::scalar()); }
 
   // 4. Every primal value a gradient op reads becomes a residual (a per-step input saved by the
-  // forward scan), except recomputable ones (see clonePrimal). With checkpointing only the carried state is saved and the primal clone stays.
+  // forward scan), except recomputable ones (see clonePrimal). With checkpointing only the carried
+  // state is saved and the primal clone stays.
   Status replacePrimalByResiduals() {
     nextCarryValues_.assign(body_.terminator()->operands().begin(),
                             body_.terminator()->operands().begin() + carries_);
@@ -267,8 +273,9 @@ private:
     auto carry = std::find(carryIns_.begin(), carryIns_.end(), value);
     if (carry != carryIns_.end()) {
       size_t i = static_cast<size_t>(carry - carryIns_.begin());
-      sequence = outer_.create(OpKind::Shift, {saveSequenceOf(nextCarryValues_[i]), scan_.operand(i)},
-                               {{"direction", std::string(reverse_ ? "reverse" : "forward")}});
+      sequence =
+          outer_.create(OpKind::Shift, {saveSequenceOf(nextCarryValues_[i]), scan_.operand(i)},
+                        {{"direction", std::string(reverse_ ? "reverse" : "forward")}});
       sequence->setNameHint(value->nameHint());
     } else {
       sequence = saveSequenceOf(forwardOf_.at(value));

@@ -14,9 +14,10 @@
 // scan). The backward body is built by cloning the forward body (the primal), running the
 // generic reverse walk over it, and then replacing every primal value the gradient ops use by a
 // residual, except values that do not depend on the carried state (recomputed from step inputs
-// and statics; matrix products are saved, JAX's "save dots" policy). The forward scan is extended with one per-step output per residual (reusing an existing output when it
-// already yields that value); the carried state c(t−1) is not stored twice: it is the forward
-// shift of the per-step c(t).
+// and statics; matrix products are saved, JAX's "save dots" policy). The forward scan is extended
+// with one per-step output per residual (reusing an existing output when it already yields that
+// value); the carried state c(t−1) is not stored twice: it is the forward shift of the per-step
+// c(t).
 #pragma once
 
 #include "compiler/passes/Autodiff.h"

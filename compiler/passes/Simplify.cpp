@@ -55,6 +55,8 @@ public:
       index = block_.indexOf(op); // ops may have been inserted before it
       if (!replacement || op->numResults() != 1 || replacement == op->result())
         continue;
+      if (replacement->nameHint().empty())
+        replacement->setNameHint(op->result()->nameHint());
       block_.replaceAllUsesWith(op->result(), replacement);
       ++rewrites;
     }
@@ -69,8 +71,8 @@ private:
     auto type = ir::inferResultType(kind, types, {});
     if (!type)
       return nullptr;
-    auto op = std::make_unique<Op>(kind, std::move(operands), ir::Attributes{},
-                                   current_->location());
+    auto op =
+        std::make_unique<Op>(kind, std::move(operands), ir::Attributes{}, current_->location());
     Value *result = op->addResult(*type);
     block_.insert(block_.indexOf(current_), std::move(op));
     return result;

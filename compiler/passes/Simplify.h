@@ -3,8 +3,8 @@
 // applies:
 //   x * 1, 1 * x, x + 0, 0 + x, x − 0   →  x        (1 and 0: constants, or their repeat/broadcast;
 //                                                     only when the result type equals x's)
-//   −(−x) → x,  transpose(transpose(x)) → x,  x + (−y) → x − y,  (−y) + x → x − y,  x − (−y) → x + y
-//   softmax's gradient applied to nll's gradient   →  g (p − onehot(y))   (p = softmax(o), the
+//   −(−x) → x,  transpose(transpose(x)) → x,  x + (−y) → x − y,  (−y) + x → x − y,  x − (−y) → x +
+//   y softmax's gradient applied to nll's gradient   →  g (p − onehot(y))   (p = softmax(o), the
 //     cross-entropy gradient; g omitted when it is 1)
 // Replaced values are left unused for DCE to remove.
 //

@@ -4,11 +4,13 @@
 // requires relative error < 1e-6 with no all-zero gradient (a check that cannot pass vacuously).
 #include "compiler/passes/Autodiff.h"
 #include "compiler/passes/GradientCheck.h"
+#include "compiler/passes/Pipeline.h"
 #include "ir/Builder.h"
 #include "ir/Interpreter.h"
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
+#include <Eigen/Dense>
 #include <gtest/gtest.h>
 
 #include <random>
@@ -41,14 +43,13 @@ protected:
     return tensor;
   }
   std::vector<int64_t> batchShape(const Type &type) {
-    std::vector<int64_t> shape = type.isSequence() ? std::vector<int64_t>{T, B}
-                                                   : std::vector<int64_t>{B};
+    std::vector<int64_t> shape =
+        type.isSequence() ? std::vector<int64_t>{T, B} : std::vector<int64_t>{B};
     shape.insert(shape.end(), type.shape.begin(), type.shape.end());
     return shape;
   }
 
-  Value *param(const std::string &name, std::vector<int64_t> shape, double lo = -1,
-               double hi = 1) {
+  Value *param(const std::string &name, std::vector<int64_t> shape, double lo = -1, double hi = 1) {
     params[name] = randomTensor(shape, lo, hi);
     return b.param(name, Type::real(std::move(shape)), "zeros");
   }
@@ -81,15 +82,21 @@ protected:
     b.output("loss", value);
   }
 
-  /// Differentiates, verifies and checks every gradient against finite differences.
-  GradientCheckReport check(const AutodiffOptions &options = {}) {
+  /// Derives the backward graph with the whole pipeline (autodiff, simplification, CSE, DCE,
+  /// verifying after every pass).
+  AutodiffReport derive(const AutodiffOptions &options = {}) {
     EXPECT_TRUE(b.status()) << b.status().error().message;
-    auto report = differentiate(module, options);
-    EXPECT_TRUE(report) << report.error().message;
-    if (!report)
-      return {};
-    Status verified = ir::verifyModule(module);
-    EXPECT_TRUE(verified) << verified.error().message << "\n" << ir::printModule(module);
+    PipelineOptions pipeline;
+    pipeline.backward = true;
+    pipeline.autodiff = options;
+    auto report = runPipeline(module, pipeline);
+    EXPECT_TRUE(report) << report.error().message << "\n" << ir::printModule(module);
+    return report && report->autodiff ? *report->autodiff : AutodiffReport{};
+  }
+
+  /// Derives the backward graph and checks every gradient against finite differences.
+  GradientCheckReport check(const AutodiffOptions &options = {}) {
+    derive(options);
     auto checked = checkGradients(module, params, data, lengths);
     EXPECT_TRUE(checked) << checked.error().message << "\n" << ir::printModule(module);
     if (!checked)
@@ -102,8 +109,8 @@ protected:
 
   /// The derived gradients of the backward graph.
   TensorMap runBackward() {
-    auto outputs = ir::runGraph(*module.findGraph("backward"),
-                                ir::Batch{&params, &data, lengths, {}, {}});
+    auto outputs =
+        ir::runGraph(*module.findGraph("backward"), ir::Batch{&params, &data, lengths, {}, {}});
     EXPECT_TRUE(outputs) << outputs.error().message;
     return outputs ? outputs.take() : TensorMap{};
   }
@@ -126,7 +133,8 @@ TEST_F(GradTest, ScalarBroadcastOnEitherSide) {
   Value *k = param("k", {});
   Value *left = create(OpKind::Mul, {s, x});
   Value *right = create(OpKind::Div, {left, s});
-  Value *shifted = create(OpKind::Sub, {create(OpKind::Mul, {k, k}), create(OpKind::Add, {right, k})});
+  Value *shifted =
+      create(OpKind::Sub, {create(OpKind::Mul, {k, k}), create(OpKind::Add, {right, k})});
   setLoss(create(OpKind::Mul, {shifted, create(OpKind::Div, {s, create(OpKind::Add, {x, s})})}));
   check();
 }
@@ -158,7 +166,8 @@ TEST_F(GradTest, UnaryOps) {
   check();
 }
 
-// Linear algebra -----------------------------------------------------------------------------------
+// Linear algebra
+// -----------------------------------------------------------------------------------
 
 TEST_F(GradTest, MatmulVectorAndMatrixForms) {
   Value *A = param("A", {3, 4}), *v = input("v", Type::real({4}));
@@ -178,7 +187,8 @@ TEST_F(GradTest, TransposeAndOuter) {
   check();
 }
 
-// Vectors and reductions ----------------------------------------------------------------------------
+// Vectors and reductions
+// ----------------------------------------------------------------------------
 
 TEST_F(GradTest, SoftmaxNllWithTokenTarget) {
   Value *o = input("o", Type::real({5}, "t"));
@@ -217,15 +227,20 @@ TEST_F(GradTest, SqErrSumMeanBroadcast) {
 TEST_F(GradTest, ConcatSlicePad) {
   Value *a = input("a", Type::real({2})), *c = param("c", {3});
   Value *joined = create(OpKind::Concat, {a, c, a});
-  Value *middle = create(OpKind::Slice, {joined, }, {{"start", int64_t{1}}, {"len", int64_t{5}}});
+  Value *middle = create(OpKind::Slice,
+                         {
+                             joined,
+                         },
+                         {{"start", int64_t{1}}, {"len", int64_t{5}}});
   Value *padded = create(OpKind::Pad, {create(OpKind::Tanh, {middle})},
                          {{"start", int64_t{2}}, {"size", int64_t{8}}});
-  setLoss(create(OpKind::Mul, {padded, create(OpKind::Pad, {joined}, {{"start", int64_t{0}},
-                                                                      {"size", int64_t{8}}})}));
+  setLoss(create(OpKind::Mul, {padded, create(OpKind::Pad, {joined},
+                                              {{"start", int64_t{0}}, {"size", int64_t{8}}})}));
   check();
 }
 
-// Time ops (outside scans) --------------------------------------------------------------------------
+// Time ops (outside scans)
+// --------------------------------------------------------------------------
 
 TEST_F(GradTest, ShiftBothDirectionsWithRealInit) {
   lengths["t"] = {4, 2};
@@ -255,8 +270,8 @@ TEST_F(GradTest, RepeatAtLastAtFirst) {
   Value *repeated = create(OpKind::Repeat, {s}, {{"axis", std::string("t")}});
   Value *atLast = create(OpKind::AtLast, {create(OpKind::Tanh, {r})}, {{"axis", std::string("t")}});
   Value *atFirst = create(OpKind::AtFirst, {r}, {{"axis", std::string("t")}});
-  setLoss(create(OpKind::Mul, {create(OpKind::Add, {repeated, atLast}),
-                               create(OpKind::Add, {x, atFirst})}));
+  setLoss(create(OpKind::Mul,
+                 {create(OpKind::Add, {repeated, atLast}), create(OpKind::Add, {x, atFirst})}));
   check();
 }
 
@@ -265,8 +280,8 @@ TEST_F(GradTest, AtStepAndStack) {
   Value *w = param("w", {2});
   Value *second = create(OpKind::AtStep, {create(OpKind::Mul, {x, w})}, {{"index", int64_t{2}}});
   Value *third = create(OpKind::AtStep, {x}, {{"index", int64_t{3}}});
-  Value *stacked = create(OpKind::Stack, {second, third, w, second, third},
-                          {{"axis", std::string("u")}});
+  Value *stacked =
+      create(OpKind::Stack, {second, third, w, second, third}, {{"axis", std::string("u")}});
   Value *u = input("u", Type::real({2}, "u"));
   Tensor &uData = data["u"];
   uData = randomTensor({5, B, 2}, -1, 1); // stack gives exactly 5 steps over u
@@ -288,10 +303,9 @@ ElmanScan buildElmanScan(ir::Builder &b, Value *init, Value *x, Value *W, Value 
   ir::Builder in(body);
   Value *recurrent = in.create(OpKind::MatMul, {body.argument(2), body.argument(0)});
   Value *input = in.create(OpKind::MatMul, {body.argument(3), body.argument(1)});
-  Value *h = in.create(OpKind::Tanh, {in.create(
-                                         OpKind::Add, {in.create(OpKind::Add, {body.argument(4),
-                                                                               recurrent}),
-                                                       input})});
+  Value *h = in.create(
+      OpKind::Tanh,
+      {in.create(OpKind::Add, {in.create(OpKind::Add, {body.argument(4), recurrent}), input})});
   h->setNameHint("h");
   b.finishScan(scan, {h}, {h});
   return {scan, scan->result(0)};
@@ -340,8 +354,8 @@ TEST_F(GradTest, ScanWithSeveralCarriesAndStatics) {
   };
   Value *i = in.create(OpKind::Sigmoid, {gate(0)}), *f = in.create(OpKind::Sigmoid, {gate(1)});
   Value *g = in.create(OpKind::Tanh, {gate(2)}), *o = in.create(OpKind::Sigmoid, {gate(3)});
-  Value *c = in.create(OpKind::Add, {in.create(OpKind::Mul, {f, arg(1)}),
-                                     in.create(OpKind::Mul, {i, g})});
+  Value *c =
+      in.create(OpKind::Add, {in.create(OpKind::Mul, {f, arg(1)}), in.create(OpKind::Mul, {i, g})});
   Value *h = in.create(OpKind::Mul, {o, in.create(OpKind::Tanh, {c})});
   Value *context = in.create(OpKind::MatMul, {arg(5), arg(6)});
   b.finishScan(scan, {h, c}, {in.create(OpKind::Add, {h, context})});
@@ -360,13 +374,13 @@ TEST_F(GradTest, EncoderDecoderThroughLast) {
   {
     ir::Block &body = *encoder->body();
     ir::Builder in(body);
-    Value *e = in.create(OpKind::Tanh,
-                         {in.create(OpKind::Add,
-                                    {in.create(OpKind::MatMul, {body.argument(2), body.argument(0)}),
-                                     in.create(OpKind::Add, {in.create(OpKind::MatMul,
-                                                                       {body.argument(3),
-                                                                        body.argument(1)}),
-                                                             body.argument(4)})})});
+    Value *e = in.create(
+        OpKind::Tanh,
+        {in.create(OpKind::Add,
+                   {in.create(OpKind::MatMul, {body.argument(2), body.argument(0)}),
+                    in.create(OpKind::Add,
+                              {in.create(OpKind::MatMul, {body.argument(3), body.argument(1)}),
+                               body.argument(4)})})});
     b.finishScan(encoder, {e}, {e});
   }
   Value *C = create(OpKind::Last, {encoder->result(0)});
@@ -390,6 +404,144 @@ TEST_F(GradTest, PaddedStepsGetExactlyZeroGradient) {
     for (int64_t i = 0; i < 2; ++i)
       EXPECT_EQ(dx.data<double>()[(t * B + 1) * 2 + i], 0.0) << "step " << t + 1;
   EXPECT_NE(dx.data<double>()[(1 * B + 1) * 2], 0.0);
+}
+
+// Truncation and checkpointing ------------------------------------------------------------------
+
+/// TBPTT(K, K) for h(t) = tanh(b + W h(t−1) + U x(t)), L = Σ_t probe · h(t), written directly:
+/// the carried gradient restarts from zero after every K steps of the backward sweep.
+TensorMap truncatedReference(const TensorMap &params, const TensorMap &data,
+                             const std::vector<int64_t> &lengths, int64_t K, int64_t T, int64_t B) {
+  using Matrix = Eigen::MatrixXd;
+  using Vector = Eigen::VectorXd;
+  auto matrix = [](const Tensor &tensor) {
+    Matrix m(tensor.shape()[0], tensor.rank() == 2 ? tensor.shape()[1] : 1);
+    for (int64_t i = 0; i < m.rows(); ++i)
+      for (int64_t j = 0; j < m.cols(); ++j)
+        m(i, j) = tensor.data<double>()[i * m.cols() + j];
+    return m;
+  };
+  Matrix W = matrix(params.at("W")), U = matrix(params.at("U"));
+  Vector bias = matrix(params.at("b")), h0 = matrix(params.at("h0"));
+  const Tensor &x = data.at("x"), &probe = data.at("probe");
+  int64_t H = W.rows(), I = U.cols();
+  Matrix dW = Matrix::Zero(H, H), dU = Matrix::Zero(H, I);
+  Vector db = Vector::Zero(H), dh0 = Vector::Zero(H);
+  for (int64_t example = 0; example < B; ++example) {
+    auto step = [&](int64_t t) { // x(t), 1-based
+      return Eigen::Map<const Vector>(x.data<double>() + ((t - 1) * B + example) * I, I);
+    };
+    Eigen::Map<const Vector> weight(probe.data<double>() + example * H, H);
+    int64_t L = lengths[example];
+    std::vector<Vector> h{h0};
+    for (int64_t t = 1; t <= L; ++t)
+      h.push_back((bias + W * h.back() + U * step(t)).array().tanh().matrix());
+    Vector carried = Vector::Zero(H);
+    int64_t run = 0;
+    for (int64_t t = L; t >= 1; --t) {
+      Vector delta = ((carried + weight).array() * (1 - h[t].array().square())).matrix();
+      dW += delta * h[t - 1].transpose();
+      dU += delta * step(t).transpose();
+      db += delta;
+      carried = W.transpose() * delta;
+      if (t == 1)
+        dh0 += carried; // the initial state belongs to the earliest chunk
+      if (++run == K)
+        carried.setZero(), run = 0;
+    }
+  }
+  (void)T;
+  auto tensor = [](const Matrix &m, std::vector<int64_t> shape) {
+    Tensor out(DType::F64, std::move(shape));
+    for (int64_t i = 0; i < m.rows(); ++i)
+      for (int64_t j = 0; j < m.cols(); ++j)
+        out.data<double>()[i * m.cols() + j] = m(i, j);
+    return out;
+  };
+  return {{"grad.W", tensor(dW, {H, H})},
+          {"grad.U", tensor(dU, {H, I})},
+          {"grad.b", tensor(db, {H})},
+          {"grad.h0", tensor(dh0, {H})}};
+}
+
+class TruncationTest : public GradTest, public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(TruncationTest, EqualsTheDirectTruncatedBackward) {
+  const int64_t K = GetParam();
+  lengths["t"] = {4, 3};
+  Value *x = input("x", Type::real({2}, "t")), *h0 = param("h0", {3});
+  Value *W = param("W", {3, 3}), *U = param("U", {3, 2}), *bias = param("b", {3});
+  ElmanScan elman = buildElmanScan(b, h0, x, W, U, bias, /*reverse=*/false);
+  setLoss(elman.h);
+  derive({.truncate = K});
+  TensorMap derived = runBackward();
+  TensorMap expected = truncatedReference(params, data, lengths["t"], K, T, B);
+  for (const auto &[name, tensor] : expected) {
+    ASSERT_TRUE(derived.count(name)) << name;
+    for (int64_t i = 0; i < tensor.numElements(); ++i)
+      EXPECT_NEAR(derived.at(name).data<double>()[i], tensor.data<double>()[i], 1e-12)
+          << name << "[" << i << "] with truncate " << K;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Steps, TruncationTest, ::testing::Values(1, 2, 3, 100));
+
+TEST_F(GradTest, TruncationLongerThanTheSequenceIsFullBackprop) {
+  lengths["t"] = {4, 3};
+  Value *x = input("x", Type::real({2}, "t")), *h0 = param("h0", {3});
+  Value *W = param("W", {3, 3}), *U = param("U", {3, 2}), *bias = param("b", {3});
+  setLoss(buildElmanScan(b, h0, x, W, U, bias, /*reverse=*/true).h);
+  check({.truncate = T}); // finite differences of the untruncated loss
+}
+
+TEST_F(GradTest, CheckpointGivesFullBackpropGradientsAndSavesMemory) {
+  lengths["t"] = {4, 2};
+  Value *x = input("x", Type::real({2}, "t"));
+  Value *W = param("W", {8, 2}), *U = param("U", {8, 2});
+  Value *h0 = param("h0", {2}), *c0 = param("c0", {2});
+  ir::Op *scan = b.beginScan("t", false, {h0, c0}, {x}, {W, U});
+  ir::Block &body = *scan->body();
+  ir::Builder in(body);
+  Value *gates =
+      in.create(OpKind::Add, {in.create(OpKind::MatMul, {body.argument(3), body.argument(0)}),
+                              in.create(OpKind::MatMul, {body.argument(4), body.argument(2)})});
+  auto gate = [&](int64_t k) {
+    return in.create(OpKind::Slice, {gates}, {{"start", 2 * k}, {"len", int64_t{2}}});
+  };
+  Value *i = in.create(OpKind::Sigmoid, {gate(0)}), *f = in.create(OpKind::Sigmoid, {gate(1)});
+  Value *g = in.create(OpKind::Tanh, {gate(2)}), *o = in.create(OpKind::Sigmoid, {gate(3)});
+  Value *c = in.create(
+      OpKind::Add, {in.create(OpKind::Mul, {f, body.argument(1)}), in.create(OpKind::Mul, {i, g})});
+  Value *h = in.create(OpKind::Mul, {o, in.create(OpKind::Tanh, {c})});
+  b.finishScan(scan, {h, c}, {h});
+  setLoss(scan->result(0));
+
+  // Full residuals first, on a copy of the forward graph.
+  ir::Module full("full");
+  ir::ValueMapping mapping;
+  cloneOpsInto(graph.body(), full.addGraph("forward").body(), mapping);
+  PipelineOptions pipeline;
+  pipeline.backward = true;
+  auto fullReport = runPipeline(full, pipeline);
+  ASSERT_TRUE(fullReport) << fullReport.error().message;
+  auto fullGradients = ir::runGraph(*full.findGraph("backward"), {&params, &data, lengths, {}, {}});
+  ASSERT_TRUE(fullGradients) << fullGradients.error().message;
+
+  check({.checkpoint = 1});
+  AutodiffReport report = derive({.checkpoint = 1});
+  TensorMap checkpointed = runBackward();
+  for (const auto &[name, tensor] : *fullGradients)
+    for (int64_t k = 0; k < tensor.numElements(); ++k)
+      EXPECT_NEAR(checkpointed.at(name).data<double>()[k], tensor.data<double>()[k], 1e-12) << name;
+  EXPECT_LT(report.bytesPerStep(), fullReport->autodiff->bytesPerStep())
+      << report.summary() << fullReport->autodiff->summary();
+}
+
+TEST_F(GradTest, CheckpointOfMoreThanOneStepIsAUserError) {
+  setLoss(create(OpKind::Tanh, {param("w", {2})}));
+  auto report = differentiate(module, {.checkpoint = 4});
+  ASSERT_FALSE(report);
+  EXPECT_EQ(report.error().kind, ErrorKind::User);
 }
 
 TEST_F(GradTest, MissingRuleIsALocatedUserError) {

@@ -131,8 +131,8 @@ TEST(IRParser, KeepsDimsAndGraphsInOrder) {
 }
 
 TEST(IRParser, ErrorsAreLocatedWithSourceLineAndCaret) {
-  auto module = parseModule("module @m {\n  graph @g {\n\t%y = neg %nope : f32[]\n  }\n}\n",
-                            "bad.rnnir");
+  auto module =
+      parseModule("module @m {\n  graph @g {\n\t%y = neg %nope : f32[]\n  }\n}\n", "bad.rnnir");
   ASSERT_FALSE(module);
   EXPECT_EQ(module.error().kind, ErrorKind::User);
   EXPECT_EQ(module.error().message, "bad.rnnir:3:11: error: use of undefined value '%nope'\n"
@@ -153,7 +153,9 @@ TEST(IRParser, SurvivesRandomMutationsOfAValidFile) {
   ASSERT_FALSE(original.empty());
   const std::string alphabet = "%@{}()[]<>,:=^-\"\\ \n0123456789.eafitnx_\x01\xff";
   std::mt19937 random(1234);
-  auto pick = [&](size_t bound) { return std::uniform_int_distribution<size_t>(0, bound - 1)(random); };
+  auto pick = [&](size_t bound) {
+    return std::uniform_int_distribution<size_t>(0, bound - 1)(random);
+  };
   int parsedCount = 0;
   for (int trial = 0; trial < 3000; ++trial) {
     std::string text = original;

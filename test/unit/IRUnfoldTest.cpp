@@ -81,8 +81,8 @@ TEST(IRUnfold, UnfoldedGraphVerifiesAndHasNoTimeStructure) {
   Status verified = verifyModule(**unfolded);
   ASSERT_TRUE(verified) << verified.error().message << "\n" << printModule(**unfolded);
   (*unfolded)->graphs()[0]->body().walk([](Op &op) {
-    for (OpKind folded : {OpKind::Scan, OpKind::Shift, OpKind::Last, OpKind::First,
-                          OpKind::SumTime, OpKind::Repeat, OpKind::AtLast, OpKind::AtFirst})
+    for (OpKind folded : {OpKind::Scan, OpKind::Shift, OpKind::Last, OpKind::First, OpKind::SumTime,
+                          OpKind::Repeat, OpKind::AtLast, OpKind::AtFirst})
       EXPECT_NE(op.kind(), folded) << printOp(op);
   });
 }

@@ -41,8 +41,8 @@ using Values = std::vector<Value *>;
 TEST(IRVerifier, ValidElmanGraphPasses) {
   Fixture f;
   Op *scan = f.scan([](Builder &b, Block &body) {
-    Value *next = b.create(OpKind::Tanh, {b.create(OpKind::MatMul, {body.argument(2),
-                                                                      body.argument(0)})});
+    Value *next =
+        b.create(OpKind::Tanh, {b.create(OpKind::MatMul, {body.argument(2), body.argument(0)})});
     Value *sum = b.create(OpKind::Add, {next, body.argument(1)});
     return std::pair{Values{next}, Values{sum}};
   });
@@ -65,8 +65,8 @@ TEST(IRVerifier, OperandMustBeDefinedBeforeUse) {
   Value *negated = f.builder.create(OpKind::Neg, {f.h0});
   // Move the definition of h0's user before h0 itself.
   Op *user = negated->definingOp();
-  auto moved = std::make_unique<Op>(user->kind(), user->operands(), user->attrs(),
-                                    user->location());
+  auto moved =
+      std::make_unique<Op>(user->kind(), user->operands(), user->attrs(), user->location());
   moved->addResult(negated->type());
   f.graph.body().erase(user);
   f.graph.body().insert(0, std::move(moved));
@@ -88,8 +88,9 @@ TEST(IRVerifier, ScanBodyRefersOnlyToItsArguments) {
 
 TEST(IRVerifier, RequiredAttributesArePresentAndWellKinded) {
   Graph graph("forward");
-  graph.body().append(std::make_unique<Op>(OpKind::Input, std::vector<Value *>{},
-                                           Attributes{{"name", int64_t{3}}}, SourceLocation{}))
+  graph.body()
+      .append(std::make_unique<Op>(OpKind::Input, std::vector<Value *>{},
+                                   Attributes{{"name", int64_t{3}}}, SourceLocation{}))
       ->addResult(Type::scalar());
   EXPECT_EQ(failure(graph), "verifier: <unknown>: attribute 'name' of 'input' must be a string\n"
                             "  in: %0 = input {name = 3} : f32[]");
@@ -138,8 +139,7 @@ TEST(IRVerifier, CarryKeepsItsType) {
     Value *sum = b.create(OpKind::Sum, {body.argument(0)});
     return std::pair{Values{sum}, Values{sum}};
   });
-  EXPECT_NE(failure(f.graph).find("carry 0 changes type: f32[2] becomes f32[]"),
-            std::string::npos);
+  EXPECT_NE(failure(f.graph).find("carry 0 changes type: f32[2] becomes f32[]"), std::string::npos);
 }
 
 TEST(IRVerifier, StepSequencesAreOverTheScanAxis) {

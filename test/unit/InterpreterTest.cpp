@@ -294,6 +294,18 @@ TEST_F(InterpreterTest, StaticValuesBecomeSequences) {
   expectValues(out["xPlusC"], {4, 2}, {6, 17, 7, 27, 8, 0, 9, 0});
 }
 
+TEST_F(InterpreterTest, EachAxisHasItsOwnLengths) {
+  // Encoder-decoder shape: a static summary of the source (axis s) scales the target (axis t).
+  Value *source = builder.input("source", Type::real({}, "s"));
+  Value *target = builder.input("target", Type::real({}, "t"));
+  builder.output("scaled", op(OpKind::Mul, {target, op(OpKind::Last, {source})}));
+  data["source"] = reals({3, 2}, {1, 4, 2, 100, 3, 100});
+  data["target"] = reals({2, 2}, {1, 1, 10, 10});
+  batch.lengths["s"] = {3, 1};
+
+  expectValues(run()["scaled"], {2, 2}, {3, 4, 30, 40});
+}
+
 TEST_F(InterpreterTest, StackNeedsTheExampleLengthToMatch) {
   realSequence("x");
   Value *one = builder.constant(1, Type::scalar()), *two = builder.constant(2, Type::scalar());
