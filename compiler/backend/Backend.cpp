@@ -1,0 +1,53 @@
+#include "compiler/backend/Backend.h"
+
+#include <functional>
+#include <map>
+
+namespace rnnc::backend {
+
+namespace {
+
+/// The reference interpreter as a backend.
+class InterpreterBackend final : public Backend {
+public:
+  std::string name() const override { return "interp"; }
+  Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
+                          const ir::RunOptions &options) override {
+    return ir::runGraph(graph, batch, options);
+  }
+};
+
+using BackendFactory = std::function<Expected<std::unique_ptr<Backend>>()>;
+
+/// Every backend, by name.
+const std::map<std::string, BackendFactory> &backendTable() {
+  static const std::map<std::string, BackendFactory> table = {
+      {"interp",
+       []() -> Expected<std::unique_ptr<Backend>> {
+         return std::unique_ptr<Backend>(std::make_unique<InterpreterBackend>());
+       }},
+  };
+  return table;
+}
+
+} // namespace
+
+std::vector<std::string> backendNames() {
+  std::vector<std::string> names;
+  for (const auto &entry : backendTable())
+    names.push_back(entry.first);
+  return names;
+}
+
+Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {
+  auto it = backendTable().find(name);
+  if (it == backendTable().end()) {
+    std::string known;
+    for (const std::string &available : backendNames())
+      known += (known.empty() ? "" : ", ") + available;
+    return Error::user("unknown backend '" + name + "' (available: " + known + ")");
+  }
+  return it->second();
+}
+
+} // namespace rnnc::backend
