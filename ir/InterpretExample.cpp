@@ -2,7 +2,7 @@
 // ops run in block order; an op outside a scan whose operands include sequences runs once per
 // step with its static operands broadcast (time broadcasting); a scan runs its body once per step
 // of the example's own length, forward or reverse; the ops on whole sequences (shift, last,
-// first, sum_time, repeat, at_last, at_first, at_step, stack) are written out here.
+// first, sum_time, sum_outer, repeat, at_last, at_first, at_step, stack) are written out here.
 #include "ir/InterpretExample.h"
 
 #include "ir/TypeInference.h"
@@ -88,11 +88,14 @@ private:
     case OpKind::Last:
     case OpKind::First:
     case OpKind::SumTime:
+    case OpKind::SumOuter:
     case OpKind::Repeat:
     case OpKind::AtLast:
     case OpKind::AtFirst:
     case OpKind::AtStep:
     case OpKind::Stack:
+    case OpKind::Segment:
+    case OpKind::Unsegment:
       return true;
     default:
       return false;
@@ -100,6 +103,12 @@ private:
   }
 
   Expected<int64_t> axisLength(const Op &op, const std::string &axis) const {
+    if (auto segments = parseSegmentAxis(axis)) { // ceil(L / K) segments
+      auto length = axisLength(op, segments->base);
+      if (!length)
+        return length.takeError();
+      return (*length + segments->factor - 1) / segments->factor;
+    }
     auto found = example_.axisLengths.find(axis);
     if (found == example_.axisLengths.end())
       return Error::internal(describeOp(op) + ": no length for axis '" + axis + "'");
@@ -182,6 +191,15 @@ private:
         total.real += steps[t].real;
       return RuntimeValue<Real>::single(std::move(total));
     }
+    case OpKind::SumOuter: {
+      const std::vector<Element<Real>> &right = operands[1]->steps;
+      if (!operands[1]->isSequence || right.size() != steps.size())
+        return Error::internal(describeOp(op) + ": sequence operands of different lengths");
+      Matrix<Real> total = Matrix<Real>::Zero(steps.front().real.rows(), right.front().real.rows());
+      for (size_t t = 0; t < steps.size(); ++t)
+        total += steps[t].real * right[t].real.transpose();
+      return RuntimeValue<Real>::single({std::move(total), 0});
+    }
     case OpKind::AtStep: {
       int64_t index = op.intAttr("index");
       if (index < 1 || index > static_cast<int64_t>(steps.size()))
@@ -205,6 +223,33 @@ private:
       sequence.steps[op.kind() == OpKind::AtLast ? *length - 1 : 0] = first.at(0);
       return sequence;
     }
+    case OpKind::Segment: {
+      // Step j of the result is the phase-th step of segment j in the direction's order.
+      int64_t factor = op.intAttr("factor"), phase = op.intAttr("phase");
+      int64_t length = static_cast<int64_t>(steps.size());
+      RuntimeValue<Real> segments{true, {}};
+      for (int64_t segment = 0; segment * factor < length; ++segment) {
+        int64_t visit = segment * factor + phase - 1; // 0-based position in the scan's order
+        segments.steps.push_back(
+            visit < length ? steps[stepOfVisit(op, visit, length)]
+                           : zeroElement<Real>(resultType.stepType()));
+      }
+      return segments;
+    }
+    case OpKind::Unsegment: {
+      auto length = axisLength(op, resultType.axis);
+      if (!length)
+        return length.takeError();
+      int64_t factor = op.intAttr("factor");
+      RuntimeValue<Real> sequence{true, std::vector<Element<Real>>(*length)};
+      for (int64_t visit = 0; visit < *length; ++visit) {
+        const RuntimeValue<Real> &phase = *operands[visit % factor];
+        if (!phase.isSequence || static_cast<int64_t>(phase.steps.size()) <= visit / factor)
+          return Error::internal(describeOp(op) + ": operand does not have the segment count");
+        sequence.steps[stepOfVisit(op, visit, *length)] = phase.steps[visit / factor];
+      }
+      return sequence;
+    }
     case OpKind::Stack: {
       auto length = axisLength(op, resultType.axis);
       if (!length)
@@ -221,6 +266,12 @@ private:
     default:
       return Error::internal(describeOp(op) + ": not an op on whole sequences");
     }
+  }
+
+  /// The 0-based step visited `visit`-th by a scan in the direction of `op` over `length` steps.
+  static size_t stepOfVisit(const Op &op, int64_t visit, int64_t length) {
+    bool reverse = op.stringAttr("direction") == "reverse";
+    return static_cast<size_t>(reverse ? length - 1 - visit : visit);
   }
 
   /// Runs a scan body once per step of the example's length on the scan's axis.
@@ -242,9 +293,15 @@ private:
                                " does not have the axis length");
 
     std::vector<ValuePtr<Real>> state(operands.begin(), operands.begin() + carries);
+    // A result over a segment axis `axis/K` keeps the value of the first step of each segment
+    // (in the scan's order), so it holds ceil(L / K) values: the checkpoints.
     std::vector<RuntimeValue<Real>> results(scan.numResults(), RuntimeValue<Real>{true, {}});
-    for (RuntimeValue<Real> &result : results)
-      result.steps.resize(*length);
+    std::vector<int64_t> strides(scan.numResults(), 0);
+    for (size_t i = 0; i < results.size(); ++i) {
+      auto segments = parseSegmentAxis(scan.result(i)->type().axis);
+      strides[i] = segments && segments->base == axis ? segments->factor : 0;
+      results[i].steps.resize(strides[i] ? (*length + strides[i] - 1) / strides[i] : *length);
+    }
     StepContext position;
     position.primeLength = primeLength(axis);
     for (int64_t k = 0; k < *length; ++k) {
@@ -273,8 +330,12 @@ private:
         yielded.push_back(found->second);
       }
       std::copy(yielded.begin(), yielded.begin() + carries, state.begin());
-      for (size_t i = 0; i < results.size(); ++i)
-        results[i].steps[t] = yielded[carries + i]->at(0);
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (!strides[i])
+          results[i].steps[t] = yielded[carries + i]->at(0);
+        else if (k % strides[i] == 0)
+          results[i].steps[k / strides[i]] = yielded[carries + i]->at(0);
+      }
     }
     std::vector<ValuePtr<Real>> shared;
     for (RuntimeValue<Real> &result : results)
@@ -406,7 +467,11 @@ Status checkScan(const Op &scan) {
     const Type &yielded = yield.operand(i)->type();
     const Type &expected =
         i < carries ? body->argument(i)->type() : scan.result(i - carries)->type().stepType();
-    if (yielded != expected || (i >= carries && scan.result(i - carries)->type().axis != axis))
+    auto segments = i >= carries ? parseSegmentAxis(scan.result(i - carries)->type().axis)
+                                 : std::nullopt;
+    bool onAxis = i < carries || scan.result(i - carries)->type().axis == axis ||
+                  (segments && segments->base == axis);
+    if (yielded != expected || !onAxis)
       return malformed(scan, "yielded value " + std::to_string(i) + " has type " + yielded.str());
   }
   return checkBlock(*body);

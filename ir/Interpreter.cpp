@@ -78,15 +78,20 @@ std::unordered_set<const Op *> primeInputs(const Graph &graph) {
   return primes;
 }
 
-/// Every time axis the graph mentions, in a type or in an `axis` attribute.
+/// Every time axis the graph mentions, in a type or in an `axis` attribute. A segment axis
+/// (`t/4`) stands for its base axis: its length follows from the base's.
 std::set<std::string> timeAxes(const Graph &graph) {
   std::set<std::string> axes;
+  auto add = [&](const std::string &axis) {
+    auto segments = parseSegmentAxis(axis);
+    axes.insert(segments ? segments->base : axis);
+  };
   graph.body().walk([&](Op &op) {
     for (size_t i = 0; i < op.numResults(); ++i)
       if (op.result(i)->type().isSequence())
-        axes.insert(op.result(i)->type().axis);
+        add(op.result(i)->type().axis);
     if (op.kind() == OpKind::Scan)
-      axes.insert(op.stringAttr("axis"));
+      add(op.stringAttr("axis"));
   });
   return axes;
 }
@@ -352,6 +357,9 @@ Expected<std::vector<OutputPlan>> planOutputs(const Graph &graph, const BatchLay
     if (!outputNames.insert(name).second)
       return Error::internal("two outputs are named " + quoted(name));
     const Type &type = op->operand(0)->type();
+    if (parseSegmentAxis(type.axis))
+      return Error::user("output " + quoted(name) + " is a sequence over the segment axis " +
+                         quoted(type.axis) + ", which has no tensor layout");
     bool summed = name == "loss" || (name.starts_with("grad.") && paramNames.count(name.substr(5)));
     OutputLayout layout = summed && type.isReal() && !type.isSequence()
                               ? OutputLayout::SummedOverBatch
@@ -496,6 +504,20 @@ Expected<TensorMap> runGraph(const Graph &graph, const Batch &batch, const RunOp
   if (options.precision == Precision::Float)
     return BatchRunner<float>(graph, *layout, options).run();
   return BatchRunner<double>(graph, *layout, options).run();
+}
+
+Expected<BatchShape> checkBatch(const Graph &graph, const Batch &batch) {
+  if (Status status = interpret::checkInterpretable(graph); !status)
+    return status.takeError();
+  auto layout = layoutBatch(graph, batch);
+  if (!layout)
+    return layout.takeError();
+  BatchShape shape;
+  shape.batchSize = layout->batchSize;
+  shape.paddedLengths = layout->paddedLengths;
+  shape.lengths = layout->lengths;
+  shape.primeLengths = layout->primeLengths;
+  return shape;
 }
 
 } // namespace rnnc::ir

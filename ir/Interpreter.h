@@ -71,6 +71,19 @@ struct Batch {
   std::map<std::string, int64_t> axisSteps;
 };
 
+/// What runGraph checks of a batch before it runs anything, for backends that share its
+/// contract (compiled kernels): the batch size and, per base time axis, T, every example's length
+/// and, for an axis with a generated input, every example's prime length.
+struct BatchShape {
+  int64_t batchSize = 1;
+  std::map<std::string, int64_t> paddedLengths;
+  std::map<std::string, std::vector<int64_t>> lengths, primeLengths;
+};
+
+/// Checks `batch` against `graph` exactly as runGraph does (the same errors, in the same order)
+/// and returns its shape.
+Expected<BatchShape> checkBatch(const Graph &graph, const Batch &batch);
+
 /// Runs `graph` on every example of `batch` and returns its outputs by name.
 Expected<TensorMap> runGraph(const Graph &graph, const Batch &batch,
                              const RunOptions &options = {});

@@ -25,7 +25,7 @@ enum class TokenKind {
   Integer,
   Real,
   String,
-  Punctuation, // one of { } ( ) [ ] < > , : = ^ -
+  Punctuation, // one of { } ( ) [ ] < > , : = ^ - /
 };
 
 struct Token {
@@ -147,7 +147,7 @@ private:
       return number();
     if (c == '"')
       return string();
-    if (std::string_view("{}()[]<>,:=^-").find(c) != std::string_view::npos) {
+    if (std::string_view("{}()[]<>,:=^-/").find(c) != std::string_view::npos) {
       ++position_;
       return Token{TokenKind::Punctuation, std::string(1, c), start};
     }
@@ -392,9 +392,17 @@ private:
     } else {
       return fail(current(), "expected a type ('f32[...]' or 'tok<V>')");
     }
-    if (consumeIf('['))
-      return expectIdentifier(type.axis, "a time axis name") && expect(']', "after the time axis");
-    return true;
+    if (!consumeIf('['))
+      return true;
+    if (!expectIdentifier(type.axis, "a time axis name"))
+      return false;
+    if (consumeIf('/')) { // a segment axis: t/4
+      auto factor = parseDimension("a segment length");
+      if (!factor)
+        return false;
+      type.axis = segmentAxisName(type.axis, *factor);
+    }
+    return expect(']', "after the time axis");
   }
 
   bool parseAttributeValue(Attribute &value) {

@@ -43,4 +43,23 @@ std::string Type::str() const {
   return text;
 }
 
+std::string segmentAxisName(const std::string &base, int64_t factor) {
+  return base + "/" + std::to_string(factor);
+}
+
+std::optional<SegmentAxis> parseSegmentAxis(const std::string &axis) {
+  size_t slash = axis.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == axis.size())
+    return std::nullopt;
+  int64_t factor = 0;
+  for (char c : axis.substr(slash + 1)) {
+    if (c < '0' || c > '9' || factor > (int64_t(1) << 40))
+      return std::nullopt;
+    factor = factor * 10 + (c - '0');
+  }
+  if (factor < 1)
+    return std::nullopt;
+  return SegmentAxis{axis.substr(0, slash), factor};
+}
+
 } // namespace rnnc::ir

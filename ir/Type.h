@@ -1,10 +1,12 @@
 // Types of IR values. Every value is, per example, a real tensor of static shape (rank 0, 1 or
 // 2: f32[], f32[128], f32[65,128]) or a token id with a static vocabulary (tok<65>). A value
 // outside a scan may also be a sequence over a named time axis, written with a suffix:
-// f32[128][t]. Sequence lengths are run-time values per example; shapes never are.
+// f32[128][t]. Sequence lengths are run-time values per example; shapes never are. An axis may
+// also be the segment axis of another (`f32[128][t/4]`, see SegmentAxis).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,5 +46,17 @@ struct Type {
 
 /// "[128, 65]", as used in diagnostics.
 std::string shapeString(const std::vector<int64_t> &shape);
+
+/// Segment axes (checkpointing, docs/ir.md "Segments"): `t/4` is the axis whose steps are the
+/// segments of 4 consecutive steps of `t`, counted from where the scan that makes or reads them
+/// starts; an example with L steps on `t` has ceil(L / 4) on `t/4`. Only the compiler makes them.
+struct SegmentAxis {
+  std::string base; ///< "t"
+  int64_t factor;   ///< 4 (>= 1)
+};
+/// "t/4".
+std::string segmentAxisName(const std::string &base, int64_t factor);
+/// The parts of a segment axis name; nullopt for a plain axis ("t").
+std::optional<SegmentAxis> parseSegmentAxis(const std::string &axis);
 
 } // namespace rnnc::ir

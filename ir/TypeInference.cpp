@@ -210,10 +210,44 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
         return mismatch(kind, operands, "needs static operands of one type");
     return operands[0].sequenceOver(axis);
   }
+  case OpKind::Segment: {
+    int64_t factor = attrInt(attrs, "factor"), phase = attrInt(attrs, "phase");
+    std::string direction = attrString(attrs, "direction");
+    if (!operands[0].isSequence() || parseSegmentAxis(operands[0].axis))
+      return mismatch(kind, operands, "needs a sequence over a time axis (not a segment axis)");
+    if (factor < 1 || phase < 1 || phase > factor ||
+        (direction != "forward" && direction != "reverse"))
+      return mismatch(kind, operands,
+                      "needs factor >= 1, 1 <= phase <= factor and a direction (factor " +
+                          std::to_string(factor) + ", phase " + std::to_string(phase) + ")");
+    return operands[0].sequenceOver(segmentAxisName(operands[0].axis, factor));
+  }
+  case OpKind::Unsegment: {
+    int64_t factor = attrInt(attrs, "factor");
+    std::string direction = attrString(attrs, "direction");
+    auto segments = operands.empty() ? std::nullopt : parseSegmentAxis(operands[0].axis);
+    if (!segments || segments->factor != factor ||
+        operands.size() != static_cast<size_t>(factor) ||
+        (direction != "forward" && direction != "reverse"))
+      return mismatch(kind, operands,
+                      "needs {factor} sequences over a segment axis of that factor and a "
+                      "direction");
+    for (const Type &type : operands)
+      if (type != operands[0])
+        return mismatch(kind, operands, "needs operands of one type");
+    return operands[0].sequenceOver(segments->base);
+  }
   case OpKind::SumTime:
     if (!operands[0].isSequence() || !operands[0].isReal())
       return mismatch(kind, operands, "needs a real sequence");
     return operands[0].stepType();
+  case OpKind::SumOuter: {
+    const Type &a = operands[0], &b = operands[1];
+    if (!a.isSequence() || a.axis != b.axis || !a.isReal() || !b.isReal() || a.rank() != 1 ||
+        b.rank() != 1)
+      return mismatch(kind, operands, "needs two real vector sequences over one axis");
+    return Type::real({a.shape[0], b.shape[0]});
+  }
   case OpKind::Repeat:
   case OpKind::AtLast:
   case OpKind::AtFirst: {

@@ -80,6 +80,7 @@ private:
     case OpKind::Last:
     case OpKind::First:
     case OpKind::SumTime:
+    case OpKind::SumOuter:
     case OpKind::Repeat:
     case OpKind::AtLast:
     case OpKind::AtFirst:
@@ -164,6 +165,19 @@ private:
       for (int64_t step = 2; step <= steps_; ++step)
         sum = emitValue(op, OpKind::Add, {sum, stepOf(step)}, {}, result->type(),
                         step == steps_ ? result->nameHint() : "");
+      static_[result] = sum;
+      return Status::ok();
+    }
+    case OpKind::SumOuter: {
+      const std::vector<Value *> &right = stepsOf_.at(op.operand(1));
+      Value *sum = nullptr;
+      for (int64_t step = 1; step <= steps_; ++step) {
+        Value *product =
+            emitValue(op, OpKind::Outer, {stepOf(step), right[step - 1]}, {}, result->type(), "");
+        sum = sum ? emitValue(op, OpKind::Add, {sum, product}, {}, result->type(),
+                              step == steps_ ? result->nameHint() : "")
+                  : product;
+      }
       static_[result] = sum;
       return Status::ok();
     }

@@ -5,12 +5,14 @@
 // Every sequence value becomes N static values (steps 1..N). Inputs and targets are read with
 // `at_step {index = k}`; per-step ops are replicated N times; each scan is inlined N times with
 // its carries threaded through (forward: steps 1..N, reverse: N..1); `shift`, `last`, `first`,
-// `repeat`, `at_step` become wiring, `sum_time` a chain of adds, `at_last`/`at_first` the value
-// at one step and zeros elsewhere; sequence outputs are rebuilt with `stack {axis}`.
+// `repeat`, `at_step` become wiring, `sum_time` a chain of adds (`sum_outer` of outer products),
+// `at_last`/`at_first` the value at one step and zeros elsewhere; sequence outputs are rebuilt
+// with `stack {axis}`.
 //
 // Assumes a verified graph. The result is a valid graph (no scan, shift, last, first, sum_time,
-// repeat, at_last or at_first remains) that computes the same outputs as the original on every
-// example whose sequences have length exactly N. Step k of a value named `h` is named `h_k`.
+// sum_outer, repeat, at_last or at_first remains) that computes the same outputs as the original
+// on every example whose sequences have length exactly N. Step k of a value named `h` is named
+// `h_k`.
 // `feed` cannot be unfolded (the prime's length is a run-time value): a graph that uses it is a
 // user error.
 #pragma once

@@ -44,6 +44,11 @@ const AttrRule attrRules[] = {
     {OpKind::AtFirst, "axis", AttrKind::String},
     {OpKind::AtStep, "index", AttrKind::Int},
     {OpKind::Stack, "axis", AttrKind::String},
+    {OpKind::Segment, "factor", AttrKind::Int},
+    {OpKind::Segment, "phase", AttrKind::Int},
+    {OpKind::Segment, "direction", AttrKind::String},
+    {OpKind::Unsegment, "factor", AttrKind::Int},
+    {OpKind::Unsegment, "direction", AttrKind::String},
 };
 
 bool isValidInit(const std::string &init) {
@@ -72,7 +77,8 @@ std::string attributeValueProblem(const std::string &key, const Attribute &value
     return "must be zeros, ones, glorot, orthogonal, normal(s) or uniform(a)";
   if ((key == "carries" || key == "steps" || key == "start") && integer && *integer < 0)
     return "must be >= 0";
-  if ((key == "index" || key == "len" || key == "size") && integer && *integer < 1)
+  if ((key == "index" || key == "len" || key == "size" || key == "factor" || key == "phase") &&
+      integer && *integer < 1)
     return "must be >= 1";
   return "";
 }
@@ -283,10 +289,16 @@ private:
                                " changes type: " + body->argument(i)->type().str() + " becomes " +
                                yield.operand(i)->type().str());
     for (size_t i = 0; i < scan.numResults(); ++i) {
-      Type expected = yield.operand(carries + i)->type().sequenceOver(axis);
+      // A result over a segment axis of the scan's axis keeps one value per segment.
+      const std::string &resultAxis = scan.result(i)->type().axis;
+      auto segments = parseSegmentAxis(resultAxis);
+      bool segmentResult = segments && segments->base == axis;
+      Type expected =
+          yield.operand(carries + i)->type().sequenceOver(segmentResult ? resultAxis : axis);
       if (scan.result(i)->type() != expected)
         return fail(scan, "result " + std::to_string(i) + " has type " +
-                              scan.result(i)->type().str() + ", expected " + expected.str());
+                              scan.result(i)->type().str() + ", expected " + expected.str() +
+                              " (or over a segment axis '" + axis + "/K')");
     }
     return Status::ok();
   }

@@ -1,5 +1,7 @@
 #include "compiler/backend/Backend.h"
 
+#include "compiler/jit/JitBackend.h"
+
 #include <functional>
 #include <map>
 
@@ -26,6 +28,7 @@ const std::map<std::string, BackendFactory> &backendTable() {
        []() -> Expected<std::unique_ptr<Backend>> {
          return std::unique_ptr<Backend>(std::make_unique<InterpreterBackend>());
        }},
+      {"jit", jit::createJitBackend},
   };
   return table;
 }

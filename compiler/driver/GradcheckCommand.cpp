@@ -4,8 +4,8 @@
 // exits 0 only when every error is below the tolerance (1e-6) and some gradient is non-zero.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelData.h"
+#include "compiler/driver/PipelineFlags.h"
 #include "compiler/passes/GradientCheck.h"
-#include "compiler/passes/Pipeline.h"
 
 #include <algorithm>
 #include <iostream>
@@ -33,16 +33,6 @@ Expected<std::vector<int64_t>> parseLengths(const std::string &text) {
   return lengths;
 }
 
-/// The inputs and targets of `graph` in `data` (dropping the lengths tensors).
-TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
-  TensorMap selected;
-  for (const auto &op : graph.body().ops())
-    if (op->kind() == ir::OpKind::Input || op->kind() == ir::OpKind::Target)
-      if (auto found = data.find(op->stringAttr("name")); found != data.end())
-        selected.insert(*found);
-  return selected;
-}
-
 Expected<bool> gradcheckCommand(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
@@ -50,13 +40,13 @@ Expected<bool> gradcheckCommand(const std::vector<std::string> &args) {
       .option("--batch", "B", "examples in the batch (default 3)")
       .option("--steps", "T", "steps of every time axis (default 4)")
       .option("--lengths", "L1,L2,...", "the length of each example (sets the batch size)")
-      .option("--truncate", "K", "truncated BPTT over chunks of K steps")
-      .option("--checkpoint", "K", "save only the carried states (K = 1)")
       .option("--tolerance", "E", "largest relative error accepted (default 1e-6)");
+  declarePipelineFlags(commandLine);
   auto path = parseCommandLine(commandLine, args,
                                "rnnc gradcheck MODEL [-D NAME=VALUE]... [--seed S] [--batch B] "
                                "[--steps T] [--lengths L1,L2,...] [--truncate K] "
-                               "[--checkpoint K] [--tolerance E]",
+                               "[--checkpoint K] [--tolerance E] [--report] "
+                               "[--print-ir-after-all]",
                                "model file");
   if (!path)
     return path.takeError();
@@ -71,12 +61,9 @@ Expected<bool> gradcheckCommand(const std::vector<std::string> &args) {
   auto steps = commandLine.getInt("--steps", 4, 1, 1 << 10);
   if (!steps)
     return steps.takeError();
-  auto truncate = commandLine.getInt("--truncate", 0, 1, 1 << 30);
-  if (!truncate)
-    return truncate.takeError();
-  auto checkpoint = commandLine.getInt("--checkpoint", 0, 1, 1 << 30);
-  if (!checkpoint)
-    return checkpoint.takeError();
+  auto pipeline = pipelineOptions(commandLine, /*backward=*/true);
+  if (!pipeline)
+    return pipeline.takeError();
   auto tolerance = commandLine.getReal("--tolerance", 1e-6);
   if (!tolerance)
     return tolerance.takeError();
@@ -91,11 +78,11 @@ Expected<bool> gradcheckCommand(const std::vector<std::string> &args) {
   auto module = loadModelWithOverrides(**path, commandLine);
   if (!module)
     return module.takeError();
-  passes::PipelineOptions pipeline;
-  pipeline.backward = true;
-  pipeline.autodiff = {.truncate = *truncate, .checkpoint = *checkpoint};
-  if (auto derived = passes::runPipeline(**module, pipeline); !derived)
+  auto derived = passes::runPipeline(**module, *pipeline);
+  if (!derived)
     return derived.takeError();
+  if (commandLine.has("--report"))
+    std::cerr << derived->autodiff->summary();
   const ir::Graph &forward = *(*module)->findGraph("forward");
 
   auto params = initializeParameters(forward, static_cast<uint64_t>(*seed), DType::F64);

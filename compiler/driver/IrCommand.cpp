@@ -2,7 +2,7 @@
 // verified, optionally with its derived `backward` graph, reduced to one graph and unfolded to N
 // steps.
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/passes/Pipeline.h"
+#include "compiler/driver/PipelineFlags.h"
 #include "ir/Printer.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
@@ -32,12 +32,11 @@ int runIr(const std::vector<std::string> &args) {
   commandLine.listOption("-D", "NAME=VALUE", "override a dim of a .rnn model")
       .option("--unfold", "N", "unroll every time axis to exactly N steps")
       .flag("--backward", "derive the backward graph (autodiff, then simplification)")
-      .option("--truncate", "K", "with --backward: truncated BPTT over chunks of K steps")
-      .option("--checkpoint", "K", "with --backward: save only carried states (K = 1)")
-      .flag("--report", "with --backward: print what each scan saves per step to stderr")
+      .flag("--hoist", "hoist what does not depend on the carried state out of every scan")
       .option("--graph", "NAME", "print only this graph (forward, generate, backward)")
       .option("-o", "FILE", "write to FILE instead of standard output")
       .flag("--help", "show this help");
+  declarePipelineFlags(commandLine); // --truncate, --checkpoint and --report need --backward
   if (Status status = commandLine.parse(args); !status)
     return reportError(status.error());
   if (commandLine.has("--help")) {
@@ -53,24 +52,19 @@ int runIr(const std::vector<std::string> &args) {
   if (!unfoldSteps)
     return reportError(unfoldSteps.error());
 
-  auto truncate = commandLine.getInt("--truncate", 0, 1, 1 << 30);
-  if (!truncate)
-    return reportError(truncate.error());
-  auto checkpoint = commandLine.getInt("--checkpoint", 0, 1, 1 << 30);
-  if (!checkpoint)
-    return reportError(checkpoint.error());
   bool backward = commandLine.has("--backward");
-  if (!backward && (commandLine.has("--truncate") || commandLine.has("--checkpoint") ||
-                    commandLine.has("--report")))
+  if (!backward && hasAutodiffFlags(commandLine))
     return reportError(Error::user("--truncate, --checkpoint and --report need --backward"));
+  auto pipelineFlags = pipelineOptions(commandLine, backward);
+  if (!pipelineFlags)
+    return reportError(pipelineFlags.error());
 
   auto module = loadModule(commandLine.positional()[0], *dims);
   if (!module)
     return reportError(module.error());
-  if (backward) {
-    passes::PipelineOptions pipeline;
-    pipeline.backward = true;
-    pipeline.autodiff = {.truncate = *truncate, .checkpoint = *checkpoint};
+  if (backward || commandLine.has("--hoist")) {
+    passes::PipelineOptions pipeline = *pipelineFlags;
+    pipeline.hoist = commandLine.has("--hoist");
     auto report = passes::runPipeline(**module, pipeline);
     if (!report)
       return reportError(report.error());

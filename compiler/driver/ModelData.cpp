@@ -242,6 +242,15 @@ Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
   return std::optional<std::string>(positional[0]);
 }
 
+TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
+  TensorMap used;
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : graph.opsOfKind(kind))
+      if (auto tensor = data.find(op->stringAttr("name")); tensor != data.end())
+        used.insert(*tensor);
+  return used;
+}
+
 Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name) {
   if (auto value = commandLine.get(name))
     return *value;

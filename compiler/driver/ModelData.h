@@ -73,6 +73,10 @@ std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph);
 /// its shape, and no other tensor. `source` (the file) names where an unknown tensor came from.
 Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source);
 
+/// The tensors of `data` that are inputs or targets of `graph` (dropping the lengths tensors and
+/// what the graph does not read).
+TensorMap graphData(const ir::Graph &graph, const TensorMap &data);
+
 /// Checks that every tensor of a data file is an input, target or lengths tensor of `graph`.
 Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::string &source);
 

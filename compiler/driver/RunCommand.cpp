@@ -1,16 +1,18 @@
 // `rnnc run`: runs a model on tensors from files and writes the results. One graph per mode:
 //   default        `forward`: every output of the model and `loss`;
-//   --grad         `backward` (autodiff): the same plus `grad.<name>`;
+//   --grad         `backward`: the same plus `grad.<name>`; derived by the pass pipeline (autodiff,
+//                  simplify, CSE, DCE, verified after each) with --truncate / --checkpoint, or
+//                  taken as given from a textual-IR module that has one;
 //   --generate N   `generate`: each example's prime (the generated names' tensors in --inputs,
 //                  with per-example prime lengths from the lengths tensor of their axis), then N
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
 // Parameters are checked against the model before anything runs (a missing, misshapen or
-// unknown tensor is an error naming it); the data are checked by the interpreter. --backend names
-// what runs the graph; only the reference interpreter (ir/Interpreter.h) exists so far.
+// unknown tensor is an error naming it); the data are checked by the backend. --backend names
+// what runs the graph, from the table of compiler/backend/Backend.h.
+#include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelData.h"
-#include "compiler/passes/Autodiff.h"
-#include "ir/Interpreter.h"
+#include "compiler/driver/PipelineFlags.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -21,23 +23,27 @@ namespace rnnc::driver {
 namespace {
 
 struct RunSettings {
-  std::string modelPath, paramsPath, outputPath;
+  std::string modelPath, paramsPath, outputPath, backend;
   std::map<std::string, long long> dims;
   std::optional<std::string> inputsPath;
   std::optional<ir::Precision> precision; ///< Unset: the precision of the parameters.
   int64_t generateSteps = 0;              ///< 0: no generation.
   std::optional<int64_t> maxPrime;        ///< --prime: the longest prime to use.
   bool gradients = false;
+  passes::PipelineOptions pipeline; ///< With --grad: how the backward graph is derived.
+  bool report = false;              ///< --report: print what the forward saves for the backward.
   uint64_t seed = 0;
   bool greedy = false;
 };
 
-Status checkBackend(const std::string &backend) {
-  if (backend == "interp")
-    return Status::ok();
-  if (backend == "jit" || backend == "aot")
-    return Error::user("backend '" + backend + "' is not available yet");
-  return Error::user("unknown backend '" + backend + "' (expected interp, jit or aot)");
+/// A backend from the table; the compiled backends still being built keep their names reserved.
+Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &name) {
+  std::vector<std::string> available = backend::backendNames();
+  if (std::find(available.begin(), available.end(), name) != available.end())
+    return backend::createBackend(name);
+  if (name == "jit" || name == "aot")
+    return Error::user("backend '" + name + "' is not available yet");
+  return Error::user("unknown backend '" + name + "' (expected interp, jit or aot)");
 }
 
 /// The settings of a run, or nullopt when --help was printed.
@@ -54,10 +60,13 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
       .option("--prime", "P", "use at most the first P steps of the prime (default: all)")
       .option("--seed", "S", "seed of the sampling in generation (default 0)")
       .flag("--greedy", "generate the most likely token instead of sampling");
+  declarePipelineFlags(commandLine); // with --grad
   auto modelPath = parseCommandLine(commandLine, args,
                                     "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
                                     "FILE -o FILE [--backend interp] [--precision f32|f64] "
-                                    "[--grad | --generate N [--prime P] [--seed S] [--greedy]]",
+                                    "[--grad [--truncate K] [--checkpoint K] [--report] "
+                                    "[--print-ir-after-all] | --generate N [--prime P] "
+                                    "[--seed S] [--greedy]]",
                                     "model file");
   if (!modelPath)
     return modelPath.takeError();
@@ -70,7 +79,8 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   if (!dims)
     return dims.takeError();
   settings.dims = *dims;
-  if (Status backend = checkBackend(commandLine.get("--backend").value_or("interp")); !backend)
+  settings.backend = commandLine.get("--backend").value_or("interp");
+  if (auto backend = selectBackend(settings.backend); !backend)
     return backend.takeError();
   if (auto text = commandLine.get("--precision")) {
     auto dtype = parseRealType("--precision", *text);
@@ -83,6 +93,14 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
     return steps.takeError();
   settings.generateSteps = *steps;
   settings.gradients = commandLine.has("--grad");
+  if (!settings.gradients && (hasAutodiffFlags(commandLine) ||
+                              commandLine.has("--print-ir-after-all")))
+    return Error::user("--truncate, --checkpoint, --report and --print-ir-after-all need --grad");
+  auto pipeline = pipelineOptions(commandLine, /*backward=*/true);
+  if (!pipeline)
+    return pipeline.takeError();
+  settings.pipeline = pipeline.take();
+  settings.report = commandLine.has("--report");
   if (commandLine.has("--prime")) {
     auto prime = commandLine.getInt("--prime", 0, 0, 1 << 24);
     if (!prime)
@@ -117,16 +135,27 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   return std::optional<RunSettings>(std::move(settings));
 }
 
-/// The `backward` graph --grad runs: given in a textual-IR module, else made by autodiff.
-Expected<const ir::Graph *> backwardGraph(ir::Module &module) {
-  if (const ir::Graph *backward = module.findGraph("backward"))
+/// The `backward` graph --grad runs: given in a textual-IR module, else derived by the pass
+/// pipeline (with its report, what the forward saves for the backward).
+Expected<const ir::Graph *> backwardGraph(ir::Module &module, const RunSettings &settings,
+                                          std::optional<passes::AutodiffReport> &report) {
+  if (const ir::Graph *backward = module.findGraph("backward")) {
+    const passes::AutodiffOptions &autodiff = settings.pipeline.autodiff;
+    if (autodiff.truncate || autodiff.checkpoint || settings.report)
+      return Error::user("module @" + module.name() +
+                         " already has a backward graph; --truncate, --checkpoint and --report "
+                         "apply only when rnnc derives it");
     return backward;
-  if (auto report = passes::differentiate(module); !report)
-    return report.takeError();
+  }
+  auto derived = passes::runPipeline(module, settings.pipeline);
+  if (!derived)
+    return derived.takeError();
+  report = derived->autodiff;
   return findGraph(module, "backward");
 }
 
-Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings) {
+Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings,
+                                       std::optional<passes::AutodiffReport> &report) {
   if (settings.generateSteps > 0) {
     if (const ir::Graph *generate = module.findGraph("generate"))
       return generate;
@@ -134,18 +163,8 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
                        "' has no generate clause, so it cannot run with --generate");
   }
   if (settings.gradients)
-    return backwardGraph(module);
+    return backwardGraph(module, settings, report);
   return findGraph(module, "forward");
-}
-
-/// The tensors of `data` that are inputs or targets of `graph`.
-TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
-  TensorMap used;
-  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
-    for (const ir::Op *op : graph.opsOfKind(kind))
-      if (auto tensor = data.find(op->stringAttr("name")); tensor != data.end())
-        used.insert(*tensor);
-  return used;
 }
 
 /// The number of examples: the batch dimension of the first tensor of `data` that `graph`
@@ -255,6 +274,24 @@ void printGenerated(const ir::Graph &generate, const TensorMap &outputs, const i
   }
 }
 
+/// T of the batch layout: the first dimension of the longest sequence tensor the graph reads.
+int64_t paddedSteps(const TensorMap &data, const ir::Graph &graph) {
+  int64_t steps = 0;
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : graph.opsOfKind(kind))
+      if (auto tensor = data.find(op->stringAttr("name"));
+          tensor != data.end() && op->result()->type().isSequence() && tensor->second.rank() > 0)
+        steps = std::max(steps, tensor->second.shape()[0]);
+  return steps;
+}
+
+/// What the forward saves for the backward, per step and for this batch's [T, B, ...] layout.
+void printMemoryReport(const passes::AutodiffReport &report, int64_t steps, int64_t batch) {
+  std::cerr << report.summary() << "batch layout [T = " << steps << ", B = " << batch
+            << "]: the forward saves " << report.bytesForBatch(steps, batch)
+            << " bytes for the backward\n";
+}
+
 Status runCommand(const std::vector<std::string> &args) {
   auto parsed = parseRunCommandLine(args);
   if (!parsed)
@@ -269,7 +306,8 @@ Status runCommand(const std::vector<std::string> &args) {
   auto forward = findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  auto graph = graphToRun(**module, settings);
+  std::optional<passes::AutodiffReport> autodiffReport;
+  auto graph = graphToRun(**module, settings, autodiffReport);
   if (!graph)
     return graph.takeError();
 
@@ -310,7 +348,10 @@ Status runCommand(const std::vector<std::string> &args) {
       settings.precision.value_or(anyDouble ? ir::Precision::Double : ir::Precision::Float);
   options.seed = settings.seed;
   options.greedy = settings.greedy;
-  auto outputs = ir::runGraph(**graph, batch, options);
+  auto backend = selectBackend(settings.backend);
+  if (!backend)
+    return backend.takeError();
+  auto outputs = (*backend)->run(**graph, batch, options);
   if (!outputs)
     return outputs.takeError();
 
@@ -328,6 +369,9 @@ Status runCommand(const std::vector<std::string> &args) {
     std::cout << "loss = " << buffer << " (batch " << batchSize(**graph, graphInputs, batch)
               << ")\n";
   }
+  if (settings.report && autodiffReport)
+    printMemoryReport(*autodiffReport, paddedSteps(graphInputs, **graph),
+                      batchSize(**graph, graphInputs, batch));
   return Status::ok();
 }
 

@@ -1,5 +1,6 @@
 #include "compiler/passes/Autodiff.h"
 
+#include "compiler/passes/CheckpointedScanGradient.h"
 #include "compiler/passes/GradientWalk.h"
 #include "compiler/passes/ScanGradient.h"
 
@@ -11,19 +12,50 @@ using ir::Op;
 using ir::OpKind;
 using ir::Value;
 
-int64_t ScanGradientReport::bytesPerStep() const {
-  int64_t bytes = 0;
+double ScanGradientReport::bytesPerStep() const {
+  double bytes = 0;
   for (const Residual &residual : residuals)
-    bytes += residual.bytes();
+    bytes += residual.bytesPerStep();
   return bytes;
 }
 
-int64_t AutodiffReport::bytesPerStep() const {
+int64_t ScanGradientReport::bytesFor(int64_t steps) const {
   int64_t bytes = 0;
+  for (const Residual &residual : residuals)
+    bytes += residual.bytesFor(steps);
+  return bytes;
+}
+
+double AutodiffReport::bytesPerStep() const {
+  double bytes = 0;
   for (const ScanGradientReport &scan : scans)
     bytes += scan.bytesPerStep();
   return bytes;
 }
+
+int64_t AutodiffReport::bytesForBatch(int64_t steps, int64_t batch) const {
+  int64_t bytes = 0;
+  for (const ScanGradientReport &scan : scans)
+    bytes += scan.bytesFor(steps) * batch;
+  return bytes;
+}
+
+namespace {
+
+/// "every 3rd step" for a checkpoint stride; empty for 1.
+std::string strideText(int64_t stride) {
+  if (stride == 1)
+    return "";
+  int64_t lastTwo = stride % 100;
+  const char *suffix = lastTwo >= 11 && lastTwo <= 13 ? "th"
+                       : stride % 10 == 1             ? "st"
+                       : stride % 10 == 2             ? "nd"
+                       : stride % 10 == 3             ? "rd"
+                                                      : "th";
+  return " every " + std::to_string(stride) + suffix + " step";
+}
+
+} // namespace
 
 std::string AutodiffReport::summary() const {
   std::ostringstream out;
@@ -34,10 +66,11 @@ std::string AutodiffReport::summary() const {
     const char *separator = ": ";
     for (const Residual &residual : scan.residuals) {
       out << separator << (residual.name.empty() ? "(unnamed)" : residual.name) << " "
-          << residual.type.str() << (residual.reused ? " (already an output)" : "");
+          << residual.type.str() << strideText(residual.stride)
+          << (residual.reused ? " (already an output)" : "");
       separator = ", ";
     }
-    out << "\n";
+    out << " (carried state: " << scan.carriedBytes << " bytes per step)\n";
   }
   out << "total: " << bytesPerStep() << " bytes per step and example\n";
   return out.str();
@@ -52,11 +85,11 @@ Status checkOptions(const AutodiffOptions &options) {
   if (options.checkpoint < 0)
     return Error::user("checkpoint needs a number of steps >= 1, got " +
                        std::to_string(options.checkpoint));
-  if (options.checkpoint > 1)
+  if (options.checkpoint > maxCheckpointSegment)
     return Error::user("checkpoint " + std::to_string(options.checkpoint) +
-                       " is not supported: saving every K-th state needs a loop inside a scan "
-                       "body to recompute a segment, which the IR does not have yet; use "
-                       "checkpoint 1 (save the carried states, recompute the rest)");
+                       " is too long: the backward recomputes a segment with one copy of the "
+                       "step body per step, so K is at most " +
+                       std::to_string(maxCheckpointSegment));
   return Status::ok();
 }
 
@@ -106,6 +139,10 @@ Expected<AutodiffReport> differentiate(ir::Module &module, const AutodiffOptions
   auto scanGradient = [&](Op &scan, const std::vector<Value *> &resultGradients,
                           const std::vector<bool> &needs, ir::Builder &outer) {
     report.scans.emplace_back();
+    // A scan without carried state has nothing to checkpoint: it recomputes every step anyway.
+    if (options.checkpoint > 1 && scan.numCarries() > 0)
+      return differentiateScanCheckpointed(scan, resultGradients, needs, outer, options,
+                                           report.scans.back());
     return differentiateScan(scan, resultGradients, needs, outer, options, report.scans.back());
   };
   GradientWalk walk(builder, primal, sources, scanGradient);

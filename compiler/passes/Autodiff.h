@@ -21,12 +21,15 @@
 //                 at a step therefore flows back through at most K steps (that step included).
 //                 The carry's initial value belongs to the earliest chunk and gets its gradient.
 //                 With K >= the sequence length this is full BPTT.
-//   checkpoint K  Rematerialisation: the forward saves only the carried states (every step, see
-//                 the note below), and the gradient scan recomputes everything else of the step
-//                 body from them. Gradients equal full BPTT to rounding. K = 1 is the only value
-//                 expressible today: saving every K-th state needs the backward to recompute a
-//                 K-step segment before running it backwards, i.e. a loop inside a scan body,
-//                 which the IR does not have; K > 1 is a user error naming this limit.
+//   checkpoint K  Rematerialisation. K = 1: the forward saves only the carried states, and the
+//                 gradient scan recomputes everything else of the step body from them.
+//                 K > 1: the forward saves the carried state only at the start of every segment
+//                 of K steps (a scan result over the segment axis `t/K`), and the gradient scan
+//                 runs over segments: it recomputes the K states of a segment from its
+//                 checkpoint with K unrolled copies of the step body, then walks them backwards
+//                 (CheckpointedScanGradient.h). Gradients equal full BPTT to rounding; the saved
+//                 carried state drops from every step to every K-th. K is at most
+//                 maxCheckpointSegment, since the backward body holds K copies of the step.
 //
 // Invariant: `forward` is left unchanged; `backward` is in SSA order and typed; every scan of
 // `backward` refers only to its own arguments. A missing gradient rule is a located user error.
@@ -43,15 +46,24 @@ namespace rnnc::passes {
 
 struct AutodiffOptions {
   int64_t truncate = 0;   ///< 0: full BPTT; K > 0: TBPTT(K, K) as described above.
-  int64_t checkpoint = 0; ///< 0: save residuals; 1: save only carried states, recompute the rest.
+  int64_t checkpoint = 0; ///< 0: save residuals; K >= 1: save carried states every K steps.
 };
+
+/// The largest `checkpoint K`: the gradient body of a checkpointed scan unrolls K steps.
+constexpr int64_t maxCheckpointSegment = 1024;
 
 /// One value the forward scan saves per step for its gradient scan.
 struct Residual {
   std::string name; ///< The value's name in the forward body (may be empty).
   ir::Type type;    ///< Per-step type.
   bool reused;      ///< Already a per-step output of the forward scan (no extra memory).
-  int64_t bytes() const { return reused ? 0 : type.numElements() * 4; }
+  int64_t stride = 1; ///< Saved every `stride` steps (a checkpoint of `checkpoint K`), else 1.
+  /// Bytes saved per step and example (fractional for a checkpoint: one value per K steps).
+  double bytesPerStep() const { return reused ? 0 : type.numElements() * 4.0 / stride; }
+  /// Bytes saved for one example of `steps` steps.
+  int64_t bytesFor(int64_t steps) const {
+    return reused ? 0 : (steps + stride - 1) / stride * type.numElements() * 4;
+  }
 };
 
 /// What the pass did to one forward scan.
@@ -60,14 +72,18 @@ struct ScanGradientReport {
   std::string axis;
   bool reverse = false; ///< Direction of the forward scan.
   std::vector<Residual> residuals;
-  int64_t carriedBytes = 0;     ///< Bytes of the carried states, per step.
-  int64_t bytesPerStep() const; ///< Extra bytes the forward saves per step and example.
+  int64_t carriedBytes = 0;    ///< Bytes of the carried states, per step.
+  double bytesPerStep() const; ///< Extra bytes the forward saves per step and example.
+  int64_t bytesFor(int64_t steps) const; ///< Extra bytes for one example of `steps` steps.
 };
 
 struct AutodiffReport {
   std::vector<ScanGradientReport> scans;
   std::vector<std::string> gradientOutputs; ///< "grad.W", … in output order.
-  int64_t bytesPerStep() const;
+  double bytesPerStep() const;
+  /// Extra bytes the forward saves for the backward over a batch of `batch` examples padded to
+  /// `steps` steps (the tensor layout [T, B, ...]), with every scan's axis that long.
+  int64_t bytesForBatch(int64_t steps, int64_t batch) const;
   /// Human-readable: one line per scan with its residuals and the bytes saved per step.
   std::string summary() const;
 };

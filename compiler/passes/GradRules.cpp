@@ -273,6 +273,7 @@ constexpr RuleEntry ruleTable[] = {
     {OpKind::Last, lastRule},
     {OpKind::First, firstRule},
     {OpKind::SumTime, sumTimeRule},
+    {OpKind::SumOuter, outerRule}, // Σ_t a(t) b(t)ᵀ: outer's rule, per step with g static
     {OpKind::Repeat, repeatRule},
     {OpKind::AtLast, atLastRule},
     {OpKind::AtFirst, atFirstRule},

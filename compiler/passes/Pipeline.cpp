@@ -2,6 +2,7 @@
 
 #include "compiler/passes/CSE.h"
 #include "compiler/passes/DCE.h"
+#include "compiler/passes/HoistTimeParallel.h"
 #include "compiler/passes/Simplify.h"
 #include "ir/Verifier.h"
 
@@ -53,17 +54,22 @@ Expected<PipelineReport> runPipeline(ir::Module &module, const PipelineOptions &
     return Status::ok();
   };
   Status status = Status::ok();
-  if (options.backward) {
-    // 1. Autodiff: `backward` = a copy of `forward` + the reverse sweep.
-    // 2. Simplify before CSE: its rewrites (x * 1 -> x, softmax + nll -> p - onehot(y)) expose
-    //    equal expressions.
-    // 3. CSE.
-    // 4. DCE last: removes what the others left unused, including scan outputs nobody reads.
+  // 1. Autodiff: `backward` = a copy of `forward` + the reverse sweep.
+  // 2. Simplify before CSE: its rewrites (x * 1 -> x, softmax + nll -> p - onehot(y)) expose
+  //    equal expressions.
+  // 3. Hoisting after simplification, so it moves the final per-step expressions (the
+  //    cross-entropy gradient p - onehot(y), not softmax's and nll's rules), and before CSE,
+  //    which merges what several scans hoist alike (onehot(x) of the forward and gradient scans).
+  // 4. CSE.
+  // 5. DCE last: removes what the others left unused, including scan outputs nobody reads.
+  if (options.backward)
     (status = passes.run("autodiff", autodiff)) &&
-        (status = passes.run("simplify", infallible(simplify))) &&
-        (status = passes.run("cse", infallible(eliminateCommonSubexpressions))) &&
+        (status = passes.run("simplify", infallible(simplify)));
+  if (status && options.hoist)
+    status = passes.run("hoist", infallible(hoistTimeParallel));
+  if (status && (options.backward || options.hoist))
+    (status = passes.run("cse", infallible(eliminateCommonSubexpressions))) &&
         (status = passes.run("dce", infallible(eliminateDeadCode)));
-  }
   if (!status)
     return status.takeError();
   return report;

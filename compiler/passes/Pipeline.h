@@ -16,6 +16,9 @@ struct PipelineOptions {
   /// Derive the `backward` graph (autodiff, then the clean-up passes).
   bool backward = false;
   AutodiffOptions autodiff;
+  /// Time-parallel hoisting (HoistTimeParallel.h) of every graph. Off by default: the
+  /// interpreter gains nothing from it; compiled backends turn it on.
+  bool hoist = false;
   /// Run ir::verifyModule after every pass; a failure is an internal error naming the pass.
   bool verifyEachPass = true;
   /// Called after every pass with its name (for --print-ir-after-all).

@@ -263,6 +263,15 @@ TEST_F(GradTest, LastFirstSumTime) {
   check();
 }
 
+TEST_F(GradTest, SumOuter) {
+  lengths["t"] = {4, 3};
+  Value *x = input("x", Type::real({3}, "t"));
+  Value *a = create(OpKind::Tanh, {create(OpKind::Mul, {x, param("w", {3})})});
+  Value *b = create(OpKind::Sigmoid, {create(OpKind::MatMul, {param("M", {2, 3}), x})});
+  setLoss(create(OpKind::SumOuter, {a, b}));
+  check();
+}
+
 TEST_F(GradTest, RepeatAtLastAtFirst) {
   lengths["t"] = {4, 2};
   Value *x = input("x", Type::real({3}, "t"));

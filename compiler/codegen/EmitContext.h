@@ -1,0 +1,165 @@
+// Internal to compiler/codegen: the state every emitter shares while one graph is lowered (the
+// IRBuilder, the plan, where each IR value lives, the current example's lengths), the helpers
+// they build loops and memory accesses with, and the entry points of the emitters, one file per
+// op family:
+//   GraphEmitter.cpp         the entry function, the loop over examples, leaves, outputs, the
+//                            dispatch of every op, time broadcasting
+//   ElementwiseEmitter.cpp   constants, add … log, broadcast
+//   LinearAlgebraEmitter.cpp matmul (matrix-vector and matrix-matrix), transpose, outer
+//   VectorEmitter.cpp        softmax, log_softmax, onehot, nll, sqerr, sum, mean, concat, slice,
+//                            pad, argmax
+//   TimeEmitter.cpp          ops on whole sequences: shift, last, first, sum_time, sum_outer,
+//                            repeat, at_last, at_first, at_step, stack, segment, unsegment
+//   ScanEmitter.cpp          scans: the loop over an example's steps, carries, per-step outputs
+//   RuntimeCallEmitter.cpp   sample and the error reports (the rnnc_rt_ ABI), feed
+//   MathEmitter.cpp          scalar tanh, exp, log, sigmoid
+#pragma once
+
+#include "compiler/codegen/KernelPlan.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+namespace rnnc::codegen {
+
+/// Where a value of one example lives: a pointer to its (first step's) elements, and for a
+/// sequence the distance in elements between consecutive steps (0 for a repeated value).
+struct Storage {
+  llvm::Value *base = nullptr;
+  llvm::Value *stride = nullptr; ///< i64; null for a static value.
+  bool isSequence() const { return stride != nullptr; }
+};
+
+/// The step a per-step op runs at: 1-based (i64), with the example's prime length on its axis.
+/// Both are null outside a step (a static op at the top level).
+struct StepPosition {
+  llvm::Value *step = nullptr;
+  llvm::Value *primeLength = nullptr;
+};
+
+class EmitContext {
+public:
+  EmitContext(llvm::Module &module, const KernelPlan &plan);
+
+  llvm::Module &module;
+  llvm::LLVMContext &llvmContext;
+  llvm::IRBuilder<> builder;
+  const KernelPlan &plan;
+  llvm::Function *function = nullptr;
+
+  llvm::Type *realType;  ///< float or double: the kernel's precision.
+  llvm::Type *tokenType; ///< i32.
+  llvm::Type *indexType; ///< i64.
+  llvm::Type *pointerType;
+
+  // Set up by the graph emitter.
+  llvm::Value *args = nullptr;           ///< const rnnc_rt_kernel_args *
+  llvm::Value *runtimeContext = nullptr; ///< rnnc_rt_context *
+  llvm::Value *params = nullptr;         ///< void *const *: the parameter tensors.
+  llvm::Value *data = nullptr;           ///< void *const *: the input and target tensors.
+  llvm::Value *batchSize = nullptr;
+  llvm::Value *example = nullptr;          ///< i64 b, inside the loop over examples.
+  std::vector<llvm::Value *> slotPointers; ///< Per workspace slot, computed at entry.
+  std::vector<llvm::Value *> paddedLengths, lengths, primeLengths; ///< Per base axis.
+
+  /// The storage of every IR value emitted so far.
+  std::unordered_map<const ir::Value *, Storage> storage;
+
+  // Constants and types.
+  llvm::Value *index(int64_t value) { return builder.getInt64(value); }
+  llvm::Value *real(double value) { return llvm::ConstantFP::get(realType, value); }
+  llvm::Type *elementType(const ir::Type &type) { return type.isToken() ? tokenType : realType; }
+
+  // Memory.
+  /// &base[offset], base pointing to elements of `type`.
+  llvm::Value *elementPointer(llvm::Type *type, llvm::Value *base, llvm::Value *offset);
+  llvm::Value *loadReal(llvm::Value *base, llvm::Value *offset);
+  void storeReal(llvm::Value *value, llvm::Value *base, llvm::Value *offset);
+  /// Copies `count` elements of `type` (count an i64 value).
+  void copyElements(llvm::Type *type, llvm::Value *to, llvm::Value *from, llvm::Value *count);
+  void zeroElements(llvm::Type *type, llvm::Value *to, llvm::Value *count);
+
+  // Values.
+  const Storage &storageOf(const ir::Value *value) const;
+  /// The slot planned for `value` as storage of one step (static) or of a contiguous sequence.
+  Storage slotStorage(const ir::Value *value);
+  /// A pointer to step `step` (0-based, i64) of a sequence; the value itself when static.
+  llvm::Value *stepPointer(const ir::Value *value, llvm::Value *step);
+  llvm::Value *stepPointer(const Storage &storage, llvm::Type *element, llvm::Value *step);
+
+  // Lengths of the current example.
+  /// The example's number of steps on `axis` (ceil(L / K) on a segment axis `t/K`).
+  llvm::Value *axisLength(const std::string &axis);
+  /// The example's prime length on exactly `axis` (0 when the axis has no prime).
+  llvm::Value *primeLength(const std::string &axis);
+
+  // Control flow.
+  /// Emits `for (i = begin; i < end; ++i) body(i)` with i64 bounds; continues after the loop.
+  void emitLoop(llvm::Value *begin, llvm::Value *end,
+                const std::function<void(llvm::Value *)> &body, const char *name = "i");
+  void emitLoop(int64_t count, const std::function<void(llvm::Value *)> &body,
+                const char *name = "i") {
+    emitLoop(index(0), index(count), body, name);
+  }
+  /// Emits a loop over [0, count) carrying an accumulator in a register: starts at `initial`,
+  /// each iteration's `step(i, accumulator)` gives the next one. Returns the final value.
+  llvm::Value *emitReduction(int64_t count, llvm::Value *initial,
+                             const std::function<llvm::Value *(llvm::Value *, llvm::Value *)> &step,
+                             const char *name = "k");
+  /// Loops of at least this many iterations are left to the loop vectoriser, not fully unrolled.
+  static constexpr int64_t kVectorLoopMinimum = 8;
+  /// Attaches the loop metadata for a loop of `tripCount` iterations to its latch.
+  void addLoopHints(llvm::BranchInst *latch, int64_t tripCount);
+  /// Emits `if (condition) then()`; continues after it.
+  void emitIf(llvm::Value *condition, const std::function<void()> &then);
+
+  /// Fast-math flags for reductions (reassociation lets the vectoriser split the accumulator).
+  llvm::FastMathFlags reductionFlags() const;
+  /// acc + a * b as llvm.fmuladd with reduction flags.
+  llvm::Value *multiplyAdd(llvm::Value *a, llvm::Value *b, llvm::Value *accumulator);
+  llvm::Value *reduceAdd(llvm::Value *accumulator, llvm::Value *value);
+
+  /// A runtime function of the kernel ABI, declared once per module.
+  llvm::FunctionCallee runtimeFunction(const std::string &name, llvm::Type *result,
+                                       llvm::ArrayRef<llvm::Type *> parameters);
+};
+
+// The emitters. A per-step op computes one value of its result from one step of each operand:
+// `result` and `operands` point to elements (real or i32) of the op's static types.
+
+/// Per-step ops, by family; each returns an internal error for a kind it does not handle.
+Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
+                         const std::vector<llvm::Value *> &operands);
+Status emitLinearAlgebraOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
+                           const std::vector<llvm::Value *> &operands);
+Status emitVectorOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
+                    const std::vector<llvm::Value *> &operands);
+Status emitRuntimeCallOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
+                         const std::vector<llvm::Value *> &operands, const StepPosition &position);
+
+/// Feed: a view of one of its operands, chosen by the step and the prime length.
+Status emitFeed(EmitContext &context, const ir::Op &op, const StepPosition &position);
+/// Ops on whole sequences (top level only); binds the result's storage.
+Status emitTimeOp(EmitContext &context, const ir::Op &op);
+/// A scan: binds the storage of its results.
+Status emitScan(EmitContext &context, const ir::Op &op);
+/// Emits one op of a graph or scan body (not an output or yield) at `position`.
+Status emitOp(EmitContext &context, const ir::Op &op, const StepPosition &position);
+/// Emits every op of a block (a graph's or a scan body's, but not the yield) at `position`.
+Status emitBlock(EmitContext &context, const ir::Block &block, const StepPosition &position);
+/// Reports run-time error `code` of `op` to the runtime (rnnc_rt_fail).
+void emitFailure(EmitContext &context, const ir::Op &op, int32_t code, llvm::Value *first,
+                 llvm::Value *second);
+
+// Scalar math (MathEmitter.cpp), on values of the kernel's real type.
+llvm::Value *emitTanh(EmitContext &context, llvm::Value *x);
+llvm::Value *emitExp(EmitContext &context, llvm::Value *x);
+llvm::Value *emitLog(EmitContext &context, llvm::Value *x);
+llvm::Value *emitSigmoid(EmitContext &context, llvm::Value *x);
+
+} // namespace rnnc::codegen

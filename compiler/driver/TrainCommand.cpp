@@ -1,0 +1,704 @@
+// `rnnc train`: trains a character-level language model (Training.h) on a text corpus through a
+// backend (compiler/backend/Backend.h), the way docs/training.md describes:
+//   - the corpus (runtime/TextData.h) sets the model's vocabulary dim; the last 5% is held out;
+//   - each step draws `--batch` random windows of `--seq` + 1 characters, seeded by (seed, step),
+//     runs the `backward` graph (split over `--threads` threads), averages the loss and
+//     gradients over the batch's characters, clips the global gradient norm and updates the
+//     parameters (runtime/Optimizer.h);
+//   - every `--eval-every` steps and at the end it measures bits per character on the held-out
+//     split, logs a line, rewrites the CSV and the plot, and saves the checkpoint;
+//   - Ctrl-C stops after the current step, saves, and exits with status 130; a non-finite loss,
+//     gradient or parameter stops with an error naming the step and tensor after saving the
+//     last good state.
+#include "compiler/backend/Backend.h"
+#include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelData.h"
+#include "compiler/driver/Training.h"
+#include "compiler/driver/TrainingLog.h"
+#include "compiler/driver/TrainingProgress.h"
+#include "runtime/Optimizer.h"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <numbers>
+#include <thread>
+#include <unistd.h>
+
+namespace rnnc::driver {
+namespace {
+
+volatile std::sig_atomic_t interruptRequested = 0;
+
+extern "C" void requestInterrupt(int) { interruptRequested = 1; }
+
+/// Turns the first Ctrl-C into a request to stop after the current step, while it lives. The
+/// handler resets itself, so a second Ctrl-C kills the process as usual.
+class InterruptHandler {
+public:
+  InterruptHandler() {
+    interruptRequested = 0;
+    struct sigaction action = {};
+    action.sa_handler = requestInterrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~InterruptHandler() { sigaction(SIGINT, &previous_, nullptr); }
+  InterruptHandler(const InterruptHandler &) = delete;
+  InterruptHandler &operator=(const InterruptHandler &) = delete;
+
+private:
+  struct sigaction previous_ = {};
+};
+
+struct TrainSettings {
+  std::string modelPath, dataPath, backend = "interp";
+  std::map<std::string, long long> dims;
+  std::optional<int64_t> steps;
+  std::optional<double> minutes;
+  int64_t batch = 32, sequence = 64, evalEvery = 100, threads = 1;
+  std::optional<int64_t> validationCharacters;
+  OptimizerSettings optimizer;
+  LearningRateSchedule schedule;
+  double clip = 1;
+  std::optional<uint64_t> seed;
+  std::optional<std::string> savePath, resumePath, logPath, plotPath;
+};
+
+Expected<double> positiveReal(const CommandLine &commandLine, const std::string &name,
+                              double defaultValue, bool allowZero = false) {
+  auto value = commandLine.getReal(name, defaultValue);
+  if (!value)
+    return value.takeError();
+  if (!std::isfinite(*value) || *value < 0 || (*value == 0 && !allowZero))
+    return Error::user("option '" + name + "' must be a " +
+                       (allowZero ? "non-negative" : "positive") + " number, got " +
+                       *commandLine.get(name));
+  return *value;
+}
+
+bool endsWithSvg(const std::string &path) {
+  std::string lower;
+  for (char c : path)
+    lower += char(std::tolower(static_cast<unsigned char>(c)));
+  return lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".svg") == 0;
+}
+
+/// The settings of a run, or nullopt when --help was printed.
+Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<std::string> &args) {
+  CommandLine commandLine;
+  declareDimOverrides(commandLine);
+  commandLine.option("--data", "PATH", "a text file or a directory of text files")
+      .option("--steps", "N", "train to step N (counting the steps of a resumed checkpoint)")
+      .option("--minutes", "M", "train for M minutes (with --steps: whichever ends first)")
+      .option("--batch", "B", "sequences per step (default 32)")
+      .option("--seq", "T", "characters per sequence: BPTT length (default 64)")
+      .option("--optimizer", "adam|sgd", "the optimiser (default adam)")
+      .option("--lr", "LR", "peak learning rate (default 0.002 for adam, 0.1 for sgd)")
+      .option("--lr-min", "LR", "learning rate at the end of the cosine decay (default LR/10)")
+      .option("--warmup", "N", "steps of linear learning-rate warm-up (default 0)")
+      .option("--decay-steps", "N", "the step where the cosine decay ends (default --steps)")
+      .option("--momentum", "MU", "momentum of sgd (default 0.9)")
+      .option("--clip", "NORM", "clip the global gradient norm to NORM; 0: never (default 1)")
+      .option("--seed", "S", "seed of the initial parameters and the batches (default 0)")
+      .option("--eval-every", "N", "measure the held-out bits/char every N steps (default 100)")
+      .option("--val-chars", "N", "measure on the first N held-out characters (default all)")
+      .option("--save", "FILE", "checkpoint file, written at each evaluation and at the end")
+      .option("--resume", "FILE", "continue from a checkpoint")
+      .option("--log", "FILE", "CSV file of the loss curve, one line per step")
+      .option("--plot", "FILE.svg", "SVG plot of the loss curves")
+      .option("--backend", "NAME", "what runs the model (default interp)")
+      .option("--threads", "N", "split each batch over N threads (default 1)");
+  auto modelPath = parseCommandLine(
+      commandLine, args,
+      "rnnc train MODEL --data PATH (--steps N | --minutes M) [--batch B] [--seq T] "
+      "[--optimizer adam|sgd] [--lr LR] [--clip NORM] [--seed S] [--save FILE] [--resume FILE] "
+      "[--log FILE.csv] [--plot FILE.svg] [--backend NAME] [-D NAME=VALUE]...",
+      "model file");
+  if (!modelPath)
+    return modelPath.takeError();
+  if (!*modelPath)
+    return std::optional<TrainSettings>();
+
+  TrainSettings settings;
+  settings.modelPath = **modelPath;
+  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return dims.takeError();
+  settings.dims = *dims;
+  auto dataPath = requiredOption(commandLine, "--data");
+  if (!dataPath)
+    return dataPath.takeError();
+  settings.dataPath = *dataPath;
+
+  if (!commandLine.has("--steps") && !commandLine.has("--minutes"))
+    return Error::user("give the length of the run: --steps N, --minutes M, or both");
+  if (commandLine.has("--steps")) {
+    auto steps = commandLine.getInt("--steps", 0, 1, 1LL << 40);
+    if (!steps)
+      return steps.takeError();
+    settings.steps = *steps;
+  }
+  if (commandLine.has("--minutes")) {
+    auto minutes = positiveReal(commandLine, "--minutes", 0);
+    if (!minutes)
+      return minutes.takeError();
+    settings.minutes = *minutes;
+  }
+  struct IntegerOption {
+    const char *name;
+    int64_t *value;
+    long long min, max;
+  };
+  for (IntegerOption option : {IntegerOption{"--batch", &settings.batch, 1, 1 << 16},
+                               IntegerOption{"--seq", &settings.sequence, 1, 1 << 20},
+                               IntegerOption{"--eval-every", &settings.evalEvery, 1, 1LL << 40},
+                               IntegerOption{"--threads", &settings.threads, 1, 256}}) {
+    auto value = commandLine.getInt(option.name, *option.value, option.min, option.max);
+    if (!value)
+      return value.takeError();
+    *option.value = *value;
+  }
+  if (commandLine.has("--val-chars")) {
+    auto characters = commandLine.getInt("--val-chars", 0, 2, 1LL << 40);
+    if (!characters)
+      return characters.takeError();
+    settings.validationCharacters = *characters;
+  }
+
+  std::string optimizer = commandLine.get("--optimizer").value_or("adam");
+  if (optimizer != "adam" && optimizer != "sgd")
+    return Error::user("option '--optimizer' expects adam or sgd, got '" + optimizer + "'");
+  settings.optimizer.kind = optimizer == "sgd" ? OptimizerKind::Sgd : OptimizerKind::Adam;
+  if (settings.optimizer.kind == OptimizerKind::Adam && commandLine.has("--momentum"))
+    return Error::user("option '--momentum' applies only with --optimizer sgd");
+  auto momentum = commandLine.getReal("--momentum", 0.9);
+  if (!momentum)
+    return momentum.takeError();
+  if (!(*momentum >= 0 && *momentum < 1))
+    return Error::user("option '--momentum' must be in [0, 1), got " + *commandLine.get("--momentum"));
+  settings.optimizer.momentum = *momentum;
+
+  auto learningRate = positiveReal(commandLine, "--lr",
+                                   settings.optimizer.kind == OptimizerKind::Adam ? 2e-3 : 0.1);
+  if (!learningRate)
+    return learningRate.takeError();
+  auto minimumRate = positiveReal(commandLine, "--lr-min", *learningRate / 10, true);
+  if (!minimumRate)
+    return minimumRate.takeError();
+  if (*minimumRate > *learningRate)
+    return Error::user("option '--lr-min' must not exceed the learning rate " +
+                       commandLine.get("--lr").value_or(std::to_string(*learningRate)));
+  auto warmup = commandLine.getInt("--warmup", 0, 0, 1LL << 40);
+  if (!warmup)
+    return warmup.takeError();
+  auto decayEnd = commandLine.getInt("--decay-steps", settings.steps.value_or(0), 1, 1LL << 40);
+  if (!decayEnd)
+    return decayEnd.takeError();
+  settings.schedule = {*learningRate, *minimumRate, *warmup, *decayEnd};
+  auto clip = positiveReal(commandLine, "--clip", 1, true);
+  if (!clip)
+    return clip.takeError();
+  settings.clip = *clip;
+
+  if (commandLine.has("--seed")) {
+    auto seed = commandLine.getInt("--seed", 0, 0, std::numeric_limits<long long>::max());
+    if (!seed)
+      return seed.takeError();
+    settings.seed = uint64_t(*seed);
+  }
+  settings.savePath = commandLine.get("--save");
+  settings.resumePath = commandLine.get("--resume");
+  settings.logPath = commandLine.get("--log");
+  settings.plotPath = commandLine.get("--plot");
+  if (settings.plotPath && !endsWithSvg(*settings.plotPath))
+    return Error::user("option '--plot' writes an SVG image: give a file name ending in .svg, "
+                       "got '" + *settings.plotPath + "'");
+  settings.backend = commandLine.get("--backend").value_or("interp");
+  return std::optional<TrainSettings>(std::move(settings));
+}
+
+/// Everything a run works on, set up from the settings (and the checkpoint to resume from).
+struct TrainingSetup {
+  TrainingGraphs graphs;
+  CharacterModel model;
+  Vocabulary vocabulary;
+  TextSplit split;
+  std::vector<TokenBatch> evaluation;
+  int64_t heldOutCharacters = 0;
+  TensorMap params;
+  Optimizer optimizer{OptimizerSettings{}};
+  TrainingHistory history;
+  uint64_t seed = 0;
+  int64_t step = 0;
+  std::unique_ptr<backend::Backend> backend;
+};
+
+Expected<TrainingSetup> setUpTraining(const TrainSettings &settings) {
+  TrainingSetup setup;
+  std::optional<Checkpoint> resumed;
+  std::map<std::string, long long> dims = settings.dims;
+  if (settings.resumePath) {
+    auto checkpoint = readCheckpoint(*settings.resumePath);
+    if (!checkpoint)
+      return checkpoint.takeError();
+    resumed = checkpoint.take();
+    for (const auto &[name, value] : resumed->dims)
+      dims.emplace(name, value);
+  }
+
+  auto corpus = readTextCorpus(settings.dataPath);
+  if (!corpus)
+    return corpus.takeError();
+  setup.vocabulary = Vocabulary::fromText(*corpus);
+  if (resumed) {
+    auto saved = Vocabulary::fromCharacters(resumed->vocabulary, *settings.resumePath);
+    if (!saved)
+      return saved.takeError();
+    if (!(*saved == setup.vocabulary))
+      return Error::user("the vocabulary of '" + settings.dataPath + "' (" +
+                         std::to_string(setup.vocabulary.size()) +
+                         " characters) differs from that of the checkpoint '" +
+                         *settings.resumePath + "' (" + std::to_string(saved->size()) +
+                         "): resume on the corpus it was trained on");
+  }
+
+  auto model = findCharacterModel(settings.modelPath, dims);
+  if (!model)
+    return model.takeError();
+  setup.model = *model;
+  const std::string &vocabularyDim = setup.model.vocabularyDim;
+  if (auto given = settings.dims.find(vocabularyDim);
+      given != settings.dims.end() && given->second != setup.vocabulary.size())
+    return Error::user("-D " + vocabularyDim + "=" + std::to_string(given->second) +
+                       " conflicts with the corpus: " + vocabularyDim +
+                       " is the vocabulary size, here " + std::to_string(setup.vocabulary.size()) +
+                       " characters");
+  dims[vocabularyDim] = setup.vocabulary.size();
+  auto module = loadModule(settings.modelPath, dims);
+  if (!module)
+    return module.takeError();
+
+  // Parameters come from the forward graph before training strips it to the loss, which drops
+  // any parameter the loss does not read.
+  auto forward = findGraph(**module, "forward");
+  if (!forward)
+    return forward.takeError();
+  if (resumed) {
+    if (Status checked = checkParameters(**forward, resumed->params, *settings.resumePath);
+        !checked)
+      return checked.takeError();
+    for (auto &[name, tensor] : resumed->params)
+      if (tensor.dtype() != DType::F32)
+        return Error::user(*settings.resumePath + ": parameter '" + name + "' must be F32");
+    setup.params = std::move(resumed->params);
+    if (settings.seed && *settings.seed != resumed->seed)
+      return Error::user("--seed " + std::to_string(*settings.seed) +
+                         " differs from the seed of the checkpoint (" +
+                         std::to_string(resumed->seed) +
+                         "): a resumed run continues the checkpoint's sequence of batches");
+    setup.seed = resumed->seed;
+    setup.step = resumed->step;
+  } else {
+    setup.seed = settings.seed.value_or(0);
+    auto params = initializeParameters(**forward, setup.seed, DType::F32);
+    if (!params)
+      return params.takeError();
+    setup.params = params.take();
+  }
+  auto graphs = buildTrainingGraphs(module.take());
+  if (!graphs)
+    return graphs.takeError();
+  setup.graphs = graphs.take();
+
+  setup.optimizer = Optimizer(settings.optimizer);
+  if (resumed) {
+    std::string kind = optimizerName(settings.optimizer.kind);
+    if (resumed->optimizer != kind)
+      return Error::user("the checkpoint '" + *settings.resumePath + "' holds " +
+                         resumed->optimizer + " state, but this run uses --optimizer " + kind);
+    if (Status loaded = setup.optimizer.loadState(std::move(resumed->optimizerState), setup.params);
+        !loaded)
+      return Error::user(*settings.resumePath + ": " + loaded.error().message);
+    setup.history = TrainingHistory::fromTensor(resumed->history);
+  }
+  if (settings.steps && setup.step >= *settings.steps)
+    return Error::user("the checkpoint is at step " + std::to_string(setup.step) +
+                       ", so --steps " + std::to_string(*settings.steps) +
+                       " leaves nothing to do (--steps counts from the start of training)");
+
+  auto ids = setup.vocabulary.encode(*corpus, settings.dataPath);
+  if (!ids)
+    return ids.takeError();
+  setup.split = splitHeldOut(*ids);
+  if (setup.split.heldOut.size() < 2)
+    return Error::user("the held-out text (the last 5% of '" + settings.dataPath + "') has " +
+                       std::to_string(setup.split.heldOut.size()) +
+                       " character; measuring bits per character needs at least 2, so the "
+                       "corpus needs at least 40 characters");
+  if (int64_t(setup.split.train.size()) <= settings.sequence)
+    return Error::user("the training text has " + std::to_string(setup.split.train.size()) +
+                       " characters; --seq " + std::to_string(settings.sequence) +
+                       " needs at least " + std::to_string(settings.sequence + 1) +
+                       " (use a shorter --seq or more text)");
+  std::span<const int32_t> heldOut = setup.split.heldOut;
+  if (settings.validationCharacters)
+    heldOut = heldOut.first(std::min(heldOut.size(), size_t(*settings.validationCharacters)));
+  setup.heldOutCharacters = int64_t(heldOut.size());
+  setup.evaluation = evaluationBatches(heldOut, settings.batch, settings.sequence);
+
+  auto backend = backend::createBackend(settings.backend);
+  if (!backend)
+    return backend.takeError();
+  setup.backend = backend.take();
+  return setup;
+}
+
+/// The one element of a scalar output as a double.
+double scalarValue(const Tensor &tensor) {
+  Tensor value = tensor.convert(DType::F64);
+  return value.values<double>()[0];
+}
+
+/// Runs `task(i)` for every i in [0, count) on up to `threads` threads (the calling thread is
+/// one of them) and returns the first error in index order.
+Status runConcurrently(size_t count, int64_t threads, const std::function<Status(size_t)> &task) {
+  std::vector<Status> results(count);
+  auto worker = [&](size_t first) {
+    for (size_t i = first; i < count; i += size_t(threads))
+      results[i] = task(i);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t first = 1; first < std::min(count, size_t(threads)); ++first)
+    helpers.emplace_back(worker, first);
+  worker(0);
+  for (std::thread &helper : helpers)
+    helper.join();
+  for (Status &result : results)
+    if (!result)
+      return result;
+  return Status::ok();
+}
+
+/// The inputs of one run of a graph on `chunk`.
+struct GraphRun {
+  TensorMap data;
+  ir::Batch batch;
+  TensorMap outputs;
+};
+
+/// Fills `run` for `chunk` and runs `graph` on it.
+Status runOnChunk(TrainingSetup &setup, const ir::Graph &graph, const TokenBatch &chunk,
+                  GraphRun &run) {
+  run.data = {{setup.model.input, chunk.inputs}, {setup.model.target, chunk.targets}};
+  run.batch.params = &setup.params;
+  run.batch.data = &run.data;
+  if (chunk.lengths) {
+    auto lengths = chunk.lengths->values<int32_t>();
+    run.batch.lengths[setup.model.axis] = std::vector<int64_t>(lengths.begin(), lengths.end());
+  }
+  ir::RunOptions options;
+  options.precision = ir::Precision::Float;
+  auto outputs = setup.backend->run(graph, run.batch, options);
+  if (!outputs)
+    return outputs.takeError();
+  run.outputs = outputs.take();
+  return Status::ok();
+}
+
+/// Bits per character of the model on the evaluation batches (summed in batch order, so the
+/// result does not depend on the number of threads).
+Expected<double> heldOutBitsPerCharacter(TrainingSetup &setup, int64_t threads) {
+  std::vector<GraphRun> runs(setup.evaluation.size());
+  if (Status status = runConcurrently(runs.size(), threads,
+                                      [&](size_t i) {
+                                        return runOnChunk(setup, *setup.graphs.forward,
+                                                          setup.evaluation[i], runs[i]);
+                                      });
+      !status)
+    return status.takeError();
+  double nats = 0;
+  int64_t characters = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    nats += scalarValue(runs[i].outputs.at("loss"));
+    characters += setup.evaluation[i].predictedCharacters;
+  }
+  return nats / (double(characters) * std::numbers::ln2);
+}
+
+/// What one training step measured.
+struct StepResult {
+  double loss = 0;         ///< Nats per character.
+  double gradientNorm = 0; ///< Before clipping.
+  double learningRate = 0;
+};
+
+/// One step: a batch, the loss and gradients, clipping and the update. With several threads the
+/// batch is split into one shard per thread (data parallelism) and the shards' sums are added
+/// in shard order. A non-finite value is a user error naming the step and tensor; the
+/// parameters and optimizer state are then as before the step.
+Expected<StepResult> trainingStep(TrainingSetup &setup, const TrainSettings &settings,
+                                  int64_t step) {
+  // Drawing the shards one after the other from one generator gives the windows of the whole
+  // batch, whatever the number of shards.
+  Rng rng(parameterSeed(setup.seed, "batch." + std::to_string(step)));
+  int64_t shards = std::min(settings.threads, settings.batch);
+  std::vector<TokenBatch> windows;
+  int64_t characters = 0;
+  for (int64_t shard = 0; shard < shards; ++shard) {
+    int64_t size = settings.batch / shards + (shard < settings.batch % shards ? 1 : 0);
+    windows.push_back(randomWindows(setup.split.train, size, settings.sequence, rng));
+    characters += windows.back().predictedCharacters;
+  }
+  std::vector<GraphRun> runs(windows.size());
+  if (Status status = runConcurrently(runs.size(), shards,
+                                      [&](size_t i) {
+                                        return runOnChunk(setup, *setup.graphs.backward,
+                                                          windows[i], runs[i]);
+                                      });
+      !status)
+    return status.takeError();
+
+  std::string where = "step " + std::to_string(step) + ": ";
+  double perCharacter = 1.0 / double(characters);
+  StepResult result;
+  for (const GraphRun &run : runs)
+    result.loss += scalarValue(run.outputs.at("loss"));
+  result.loss *= perCharacter;
+  if (!std::isfinite(result.loss))
+    return Error::user(where + "the training loss is " + std::to_string(result.loss));
+  // The graph's gradients are sums over the batch: average them like the loss. A parameter
+  // the loss does not read has no gradient output; its gradient is zero.
+  TensorMap gradients;
+  for (const auto &[name, param] : setup.params) {
+    std::vector<double> sums(size_t(param.numElements()));
+    for (const GraphRun &run : runs)
+      if (auto gradient = run.outputs.find("grad." + name); gradient != run.outputs.end()) {
+        auto values = gradient->second.values<float>();
+        for (size_t i = 0; i < sums.size(); ++i)
+          sums[i] += double(values[i]);
+      }
+    Tensor &mean = gradients.emplace(name, Tensor(param.dtype(), param.shape())).first->second;
+    auto values = mean.values<float>();
+    for (size_t i = 0; i < values.size(); ++i)
+      values[i] = float(sums[i] * perCharacter);
+  }
+  if (Status finite = checkFinite(gradients, where + "the gradient of "); !finite)
+    return finite.takeError();
+  result.gradientNorm =
+      settings.clip > 0 ? clipGlobalNorm(gradients, settings.clip) : globalNorm(gradients);
+  result.learningRate = settings.schedule.at(step);
+
+  TensorMap previousParams = setup.params;
+  Optimizer previousOptimizer = setup.optimizer;
+  if (Status updated = setup.optimizer.step(setup.params, gradients, result.learningRate);
+      !updated)
+    return updated.takeError();
+  if (Status finite = checkFinite(setup.params, where + "after the update, parameter "); !finite) {
+    setup.params = std::move(previousParams);
+    setup.optimizer = std::move(previousOptimizer);
+    return finite.takeError();
+  }
+  return result;
+}
+
+Status saveCheckpoint(const TrainingSetup &setup, const TrainSettings &settings, int64_t step) {
+  Checkpoint checkpoint;
+  checkpoint.params = setup.params;
+  checkpoint.optimizer = optimizerName(settings.optimizer.kind);
+  checkpoint.optimizerState = setup.optimizer.state();
+  checkpoint.vocabulary = setup.vocabulary.characters();
+  checkpoint.step = step;
+  checkpoint.seed = setup.seed;
+  checkpoint.history = setup.history.toTensor();
+  return writeCheckpoint(*settings.savePath, checkpoint, *setup.graphs.module);
+}
+
+Status writeLogs(const TrainingSetup &setup, const TrainSettings &settings) {
+  if (settings.logPath)
+    if (Status written = setup.history.writeCsv(*settings.logPath); !written)
+      return written;
+  if (settings.plotPath)
+    return setup.history.writeSvgPlot(*settings.plotPath,
+                                      setup.graphs.module->name() + " on " + settings.dataPath);
+  return Status::ok();
+}
+
+std::string withThousands(int64_t value) {
+  std::string digits = std::to_string(value), grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0)
+      grouped += ',';
+    grouped += digits[i];
+  }
+  return grouped;
+}
+
+std::string dimsText(const ir::Module &module) {
+  std::string text;
+  for (const auto &[name, value] : module.dims())
+    text += (text.empty() ? "" : ", ") + name + "=" + std::to_string(value);
+  return text;
+}
+
+int64_t parameterCount(const TensorMap &params) {
+  int64_t count = 0;
+  for (const auto &entry : params)
+    count += entry.second.numElements();
+  return count;
+}
+
+/// Trains; sets `interrupted` when Ctrl-C stopped the run.
+Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
+  auto parsed = parseTrainCommandLine(args);
+  if (!parsed)
+    return parsed.takeError();
+  if (!*parsed)
+    return Status::ok();
+  const TrainSettings &settings = **parsed;
+  auto prepared = setUpTraining(settings);
+  if (!prepared)
+    return prepared.takeError();
+  TrainingSetup &setup = *prepared;
+
+  ProgressDisplay display(isatty(STDERR_FILENO));
+  display.message("corpus " + settings.dataPath + ": " +
+                  withThousands(int64_t(setup.split.train.size() + setup.split.heldOut.size())) +
+                  " characters, " + std::to_string(setup.vocabulary.size()) +
+                  " distinct; training on " + withThousands(int64_t(setup.split.train.size())) +
+                  ", validating on " + withThousands(setup.heldOutCharacters));
+  display.message("model " + setup.graphs.module->name() + " (" + dimsText(*setup.graphs.module) +
+                  "): " + withThousands(parameterCount(setup.params)) + " parameters; " +
+                  optimizerName(settings.optimizer.kind) + ", batch " +
+                  std::to_string(settings.batch) + " x " + std::to_string(settings.sequence) +
+                  ", backend " + setup.backend->name() +
+                  (settings.threads > 1 ? " on " + std::to_string(settings.threads) + " threads"
+                                        : "") +
+                  (setup.step > 0 ? "; resuming at step " + std::to_string(setup.step) : ""));
+
+  InterruptHandler interruptHandler;
+  auto start = std::chrono::steady_clock::now();
+  auto secondsSince = [](std::chrono::steady_clock::time_point from) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+  };
+  ProgressState progress;
+  progress.step = setup.step;
+  progress.lastStep = settings.steps;
+  if (settings.minutes)
+    progress.budgetSeconds = *settings.minutes * 60;
+  progress.validationBpc = std::numeric_limits<double>::quiet_NaN();
+  double lossSum = 0, trainingSeconds = 0;
+  int64_t lossCount = 0, stepsRun = 0;
+
+  auto failAfterSaving = [&](const Error &error) -> Status {
+    display.finish();
+    std::string saved = " (no --save, so nothing was saved)";
+    if (settings.savePath) {
+      if (Status status = saveCheckpoint(setup, settings, setup.step); !status)
+        return status;
+      saved = "; the last good state (step " + std::to_string(setup.step) + ") is saved in '" +
+              *settings.savePath + "'";
+    }
+    if (Status status = writeLogs(setup, settings); !status)
+      return status;
+    return Error::user(error.message + "; training stopped" + saved);
+  };
+  auto evaluateAndSave = [&]() -> Status {
+    auto bits = heldOutBitsPerCharacter(setup, settings.threads);
+    if (!bits)
+      return bits.takeError();
+    setup.history.last().validationBpc = *bits;
+    progress.validationBpc = *bits;
+    progress.trainLoss = lossSum / double(std::max<int64_t>(1, lossCount));
+    lossSum = 0;
+    lossCount = 0;
+    display.report(progress);
+    if (settings.savePath)
+      if (Status status = saveCheckpoint(setup, settings, setup.step); !status)
+        return status;
+    return writeLogs(setup, settings);
+  };
+
+  while (!(settings.steps && setup.step >= *settings.steps) &&
+         !(progress.budgetSeconds && secondsSince(start) >= *progress.budgetSeconds) &&
+         !interruptRequested) {
+    auto stepStart = std::chrono::steady_clock::now();
+    auto result = trainingStep(setup, settings, setup.step + 1);
+    if (!result)
+      return result.error().kind == ErrorKind::User ? failAfterSaving(result.error())
+                                                    : result.takeError();
+    double stepSeconds = secondsSince(stepStart);
+    ++setup.step;
+    ++stepsRun;
+    trainingSeconds += stepSeconds;
+    lossSum += result->loss;
+    ++lossCount;
+    TrainingRecord record;
+    record.step = setup.step;
+    record.trainLoss = result->loss;
+    record.learningRate = result->learningRate;
+    record.gradientNorm = result->gradientNorm;
+    record.tokensPerSecond = double(settings.batch * settings.sequence) / stepSeconds;
+    setup.history.add(record);
+
+    progress.step = setup.step;
+    progress.elapsedSeconds = secondsSince(start);
+    progress.secondsPerStep = progress.elapsedSeconds / double(stepsRun);
+    progress.trainLoss = lossSum / double(lossCount);
+    progress.tokensPerSecond = double(stepsRun * settings.batch * settings.sequence) /
+                               trainingSeconds;
+    if (setup.step % settings.evalEvery == 0)
+      if (Status status = evaluateAndSave(); !status)
+        return status;
+    display.update(progress);
+  }
+
+  interrupted = interruptRequested != 0;
+  if (interrupted) {
+    display.message("interrupted at step " + std::to_string(setup.step));
+  } else if (stepsRun > 0 && !setup.history.records().back().hasValidation()) {
+    if (Status status = evaluateAndSave(); !status)
+      return status;
+  }
+  if (interrupted || stepsRun == 0) {
+    if (settings.savePath)
+      if (Status status = saveCheckpoint(setup, settings, setup.step); !status)
+        return status;
+    if (Status status = writeLogs(setup, settings); !status)
+      return status;
+  }
+  display.finish();
+
+  const auto &records = setup.history.records();
+  auto lastEvaluated = std::find_if(records.rbegin(), records.rend(),
+                                    [](const TrainingRecord &r) { return r.hasValidation(); });
+  std::cout << "trained to step " << setup.step << " in " << formatDuration(secondsSince(start))
+            << " (" << std::lround(progress.tokensPerSecond) << " tokens/s)\n";
+  if (lastEvaluated != records.rend()) {
+    char bits[32];
+    std::snprintf(bits, sizeof bits, "%.4f", lastEvaluated->validationBpc);
+    std::cout << "validation: " << bits << " bits/char on " << withThousands(setup.heldOutCharacters)
+              << " held-out characters (step " << lastEvaluated->step << ")\n";
+  }
+  if (settings.savePath)
+    std::cout << "checkpoint: " << *settings.savePath << "\n";
+  return Status::ok();
+}
+
+int runTrain(const std::vector<std::string> &args) {
+  bool interrupted = false;
+  int status = runSubcommand([&] { return trainCommand(args, interrupted); });
+  // Like a program killed by SIGINT (128 + 2), so scripts see that the run did not finish.
+  return status == 0 && interrupted ? 130 : status;
+}
+
+} // namespace
+
+RNNC_REGISTER_COMMAND("train", "train a character-level language model on a text corpus",
+                      runTrain);
+
+} // namespace rnnc::driver

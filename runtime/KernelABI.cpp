@@ -1,0 +1,125 @@
+// The runtime functions compiled kernels call (KernelABI.h). Sampling follows the reference
+// interpreter's drawToken (ir/InterpretOps.cpp) step for step — the probabilities widened to
+// double, one uniform01() per draw, the first index whose cumulative probability exceeds
+// u * sum — so a kernel and the interpreter draw the same tokens from the same probabilities;
+// JitDifferentialTest pins the two together.
+#include "runtime/KernelABI.h"
+
+#include <cmath>
+#include <cstring>
+#include <math.h>
+#include <string.h>
+#include <string>
+
+namespace rnnc {
+
+namespace {
+
+KernelRuntime &runtimeOf(rnnc_rt_context *context) {
+  return *reinterpret_cast<KernelRuntime *>(context);
+}
+
+void recordError(KernelRuntime &runtime, KernelError error) {
+  if (runtime.error.code == KernelErrorCode::None)
+    runtime.error = error;
+}
+
+/// The first index of the largest element (a NaN never compares larger).
+template <typename Real> int32_t firstArgmax(const Real *values, int64_t count) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < count; ++i)
+    if (values[i] > values[best])
+      best = i;
+  return static_cast<int32_t>(best);
+}
+
+template <typename Real>
+int32_t sample(rnnc_rt_context *context, const Real *probabilities, int64_t count, int32_t opId) {
+  KernelRuntime &runtime = runtimeOf(context);
+  if (runtime.greedy)
+    return firstArgmax(probabilities, count);
+  double total = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double p = static_cast<double>(probabilities[i]);
+    if (!std::isfinite(p) || p < 0) {
+      recordError(runtime, {KernelErrorCode::BadProbability, opId, i, 0, p});
+      return 0;
+    }
+    total += p;
+  }
+  if (total <= 0) {
+    recordError(runtime, {KernelErrorCode::ZeroProbabilities, opId, 0, 0, 0});
+    return 0;
+  }
+  double threshold = runtime.rng.uniform01() * total, cumulative = 0;
+  int64_t lastPositive = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    double p = static_cast<double>(probabilities[i]);
+    cumulative += p;
+    if (p > 0) {
+      if (threshold < cumulative)
+        return static_cast<int32_t>(i);
+      lastPositive = i;
+    }
+  }
+  // Rounding left the threshold at or past the final cumulative sum.
+  return static_cast<int32_t>(lastPositive);
+}
+
+} // namespace
+
+const std::vector<RuntimeSymbol> &runtimeSymbols() {
+  static const std::vector<RuntimeSymbol> symbols = {
+      {"rnnc_rt_begin_example", reinterpret_cast<void *>(&rnnc_rt_begin_example)},
+      {"rnnc_rt_sample_f32", reinterpret_cast<void *>(&rnnc_rt_sample_f32)},
+      {"rnnc_rt_sample_f64", reinterpret_cast<void *>(&rnnc_rt_sample_f64)},
+      {"rnnc_rt_fail", reinterpret_cast<void *>(&rnnc_rt_fail)},
+      {"rnnc_rt_failed", reinterpret_cast<void *>(&rnnc_rt_failed)},
+      // The C library functions LLVM lowers math intrinsics and block copies to.
+      {"expf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::expf))},
+      {"logf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::logf))},
+      {"tanhf", reinterpret_cast<void *>(static_cast<float (*)(float)>(&::tanhf))},
+      {"exp", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::exp))},
+      {"log", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::log))},
+      {"tanh", reinterpret_cast<void *>(static_cast<double (*)(double)>(&::tanh))},
+      {"memcpy", reinterpret_cast<void *>(&::memcpy)},
+      {"memmove", reinterpret_cast<void *>(&::memmove)},
+      {"memset", reinterpret_cast<void *>(&::memset)},
+  };
+  return symbols;
+}
+
+} // namespace rnnc
+
+using rnnc::KernelErrorCode;
+using rnnc::runtimeOf;
+
+extern "C" {
+
+void rnnc_rt_begin_example(rnnc_rt_context *context, int64_t example) {
+  rnnc::KernelRuntime &runtime = runtimeOf(context);
+  runtime.rng = rnnc::Rng(rnnc::parameterSeed(runtime.seed, "example." + std::to_string(example)));
+}
+
+int32_t rnnc_rt_sample_f32(rnnc_rt_context *context, const float *probabilities, int64_t count,
+                           int32_t opId) {
+  return rnnc::sample(context, probabilities, count, opId);
+}
+
+int32_t rnnc_rt_sample_f64(rnnc_rt_context *context, const double *probabilities, int64_t count,
+                           int32_t opId) {
+  return rnnc::sample(context, probabilities, count, opId);
+}
+
+void rnnc_rt_fail(rnnc_rt_context *context, int32_t opId, int32_t code, int64_t first,
+                  int64_t second) {
+  rnnc::recordError(runtimeOf(context),
+                    {static_cast<KernelErrorCode>(code), opId, first, second, 0});
+}
+
+int32_t rnnc_rt_failed(const rnnc_rt_context *context) {
+  return reinterpret_cast<const rnnc::KernelRuntime *>(context)->error.code !=
+         KernelErrorCode::None;
+}
+
+} // extern "C"

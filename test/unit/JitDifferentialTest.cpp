@@ -1,0 +1,251 @@
+// Differential tests of the `jit` backend against the reference interpreter, on every example
+// model (small dims, odd sizes so vector loops have remainders, batches whose lengths differ):
+//   forward   every output and the loss, in float (relative 1e-4) and double (1e-9);
+//   backward  the autodiff graph (passes::runPipeline): the same plus every grad.<param>, also
+//             with checkpointing and truncated BPTT;
+//   generate  each example's prime of a different length, then sampled steps with the same seed:
+//             the same tokens and values (double), and greedy generation in float;
+//   errors    a bad batch gives the interpreter's message, word for word.
+#include "compiler/backend/Backend.h"
+#include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelData.h"
+#include "compiler/passes/Pipeline.h"
+#include "ir/Interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+namespace rnnc {
+namespace {
+
+constexpr int64_t kBatch = 3, kSteps = 6, kMaxDim = 9;
+
+std::vector<std::string> exampleModels() {
+  std::vector<std::string> paths;
+  for (const auto &entry : std::filesystem::directory_iterator(RNNC_SOURCE_DIR "/examples"))
+    if (entry.path().extension() == ".rnn")
+      paths.push_back(entry.path().string());
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+/// The model with every dim capped at kMaxDim (and vocabularies kept above 2 by the models).
+std::unique_ptr<ir::Module> loadSmallModel(const std::string &path) {
+  auto module = driver::loadModule(path, {});
+  EXPECT_TRUE(module) << module.error().message;
+  if (!module)
+    return nullptr;
+  std::map<std::string, long long> dims;
+  for (const auto &[name, value] : (*module)->dims())
+    dims[name] = std::min<int64_t>(value, kMaxDim);
+  auto small = driver::loadModule(path, dims);
+  EXPECT_TRUE(small) << small.error().message;
+  return small ? small.take() : nullptr;
+}
+
+std::unique_ptr<backend::Backend> jitBackend() {
+  auto backend = backend::createBackend("jit");
+  EXPECT_TRUE(backend) << backend.error().message;
+  return backend ? backend.take() : nullptr;
+}
+
+/// Every output of `actual` matches `expected`: names, dtypes, shapes, tokens exactly, reals to
+/// `tolerance` relative to max(1, |expected|).
+void expectMatches(const TensorMap &expected, const TensorMap &actual, double tolerance) {
+  ASSERT_EQ(expected.size(), actual.size());
+  for (const auto &[name, want] : expected) {
+    SCOPED_TRACE("output '" + name + "'");
+    auto found = actual.find(name);
+    ASSERT_NE(found, actual.end());
+    const Tensor &got = found->second;
+    ASSERT_EQ(got.dtype(), want.dtype());
+    ASSERT_EQ(got.shape(), want.shape());
+    if (want.dtype() == DType::I32) {
+      for (int64_t i = 0; i < want.numElements(); ++i)
+        ASSERT_EQ(got.values<int32_t>()[i], want.values<int32_t>()[i]) << "at flat index " << i;
+      continue;
+    }
+    Tensor wantValues = want.convert(DType::F64), gotValues = got.convert(DType::F64);
+    for (int64_t i = 0; i < want.numElements(); ++i) {
+      double w = wantValues.values<double>()[i], g = gotValues.values<double>()[i];
+      ASSERT_NEAR(g, w, tolerance * std::max(1.0, std::abs(w))) << "at flat index " << i;
+    }
+  }
+}
+
+/// Runs `graph` on `batch` through the interpreter and the JIT in `precision` and compares.
+void expectSameRun(backend::Backend &jit, const ir::Graph &graph, const ir::Batch &batch,
+                   ir::RunOptions options, double tolerance) {
+  auto expected = ir::runGraph(graph, batch, options);
+  ASSERT_TRUE(expected) << expected.error().message;
+  auto actual = jit.run(graph, batch, options);
+  ASSERT_TRUE(actual) << actual.error().message;
+  expectMatches(*expected, *actual, tolerance);
+}
+
+struct ModelBatch {
+  TensorMap params, data;
+  ir::Batch batch;
+};
+
+/// Parameters and random data with mixed lengths for `graph`, in `dtype`.
+ModelBatch randomBatch(const ir::Graph &graph, DType dtype) {
+  ModelBatch result;
+  auto params = driver::initializeParameters(graph, 7, dtype);
+  EXPECT_TRUE(params) << params.error().message;
+  if (params)
+    result.params = params.take();
+  driver::RandomDataOptions options;
+  options.batch = kBatch;
+  options.steps = kSteps;
+  options.variableLengths = true;
+  options.seed = 5;
+  options.realType = dtype;
+  result.data = driver::randomData(graph, options);
+  auto lengths = driver::extractLengths(graph, result.data);
+  EXPECT_TRUE(lengths) << lengths.error().message;
+  result.batch.params = &result.params;
+  result.batch.data = &result.data;
+  if (lengths)
+    result.batch.lengths = *lengths;
+  return result;
+}
+
+class JitDifferentialTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
+  std::unique_ptr<ir::Module> module = loadSmallModel(GetParam());
+  ASSERT_NE(module, nullptr);
+  const ir::Graph *forward = module->findGraph("forward");
+  ASSERT_NE(forward, nullptr);
+  std::unique_ptr<backend::Backend> jit = jitBackend();
+  ASSERT_NE(jit, nullptr);
+  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
+    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
+    bool isFloat = precision == ir::Precision::Float;
+    ModelBatch batch = randomBatch(*forward, isFloat ? DType::F32 : DType::F64);
+    ir::RunOptions options;
+    options.precision = precision;
+    expectSameRun(*jit, *forward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
+  }
+}
+
+/// Derives the backward graph with `autodiff` options and compares it in float and double.
+void expectSameBackward(const std::string &path, const passes::AutodiffOptions &autodiff) {
+  std::unique_ptr<ir::Module> module = loadSmallModel(path);
+  ASSERT_NE(module, nullptr);
+  passes::PipelineOptions pipeline;
+  pipeline.backward = true;
+  pipeline.autodiff = autodiff;
+  auto report = passes::runPipeline(*module, pipeline);
+  ASSERT_TRUE(report) << report.error().message;
+  const ir::Graph *backward = module->findGraph("backward");
+  ASSERT_NE(backward, nullptr);
+  ASSERT_FALSE(backward->opsOfKind(ir::OpKind::Output).empty());
+  std::unique_ptr<backend::Backend> jit = jitBackend();
+  ASSERT_NE(jit, nullptr);
+  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
+    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
+    bool isFloat = precision == ir::Precision::Float;
+    ModelBatch batch = randomBatch(*backward, isFloat ? DType::F32 : DType::F64);
+    ir::RunOptions options;
+    options.precision = precision;
+    expectSameRun(*jit, *backward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
+  }
+}
+
+TEST_P(JitDifferentialTest, BackwardMatchesInterpreter) { expectSameBackward(GetParam(), {}); }
+
+// Checkpointing (segments of 2 steps: segment/unsegment, scan results over `t/2`) and truncated
+// BPTT produce other graphs for the same gradients.
+TEST_P(JitDifferentialTest, CheckpointedBackwardMatchesInterpreter) {
+  expectSameBackward(GetParam(), {.truncate = 0, .checkpoint = 2});
+}
+
+TEST_P(JitDifferentialTest, TruncatedBackwardMatchesInterpreter) {
+  expectSameBackward(GetParam(), {.truncate = 2, .checkpoint = 0});
+}
+
+TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
+  std::unique_ptr<ir::Module> module = loadSmallModel(GetParam());
+  ASSERT_NE(module, nullptr);
+  const ir::Graph *generate = module->findGraph("generate");
+  if (!generate)
+    GTEST_SKIP() << "no generate clause";
+  std::unique_ptr<backend::Backend> jit = jitBackend();
+  ASSERT_NE(jit, nullptr);
+  std::vector<const ir::Op *> generated = driver::generatedInputs(*generate);
+  ASSERT_FALSE(generated.empty());
+  for (ir::Precision precision : {ir::Precision::Double, ir::Precision::Float}) {
+    SCOPED_TRACE(precision == ir::Precision::Float ? "float, greedy" : "double, sampled");
+    bool isFloat = precision == ir::Precision::Float;
+    // Data over every step generation reaches (Type II inputs); primes of 0, 1 and 2 steps.
+    ModelBatch batch = randomBatch(*generate, isFloat ? DType::F32 : DType::F64);
+    const std::vector<int64_t> primes = {2, 0, 1};
+    for (const ir::Op *input : generated) {
+      const std::string &axis = input->result()->type().axis;
+      batch.batch.primeLengths[axis] = primes;
+      std::vector<int64_t> &lengths = batch.batch.lengths[axis];
+      lengths.clear();
+      for (int64_t prime : primes)
+        lengths.push_back(prime + 3);
+      batch.batch.axisSteps.erase(axis);
+    }
+    ir::RunOptions options;
+    options.precision = precision;
+    options.seed = 11;
+    options.greedy = isFloat;
+    expectSameRun(*jit, *generate, batch.batch, options, isFloat ? 1e-4 : 1e-9);
+  }
+}
+
+std::string modelName(const ::testing::TestParamInfo<std::string> &info) {
+  return std::filesystem::path(info.param).stem().string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, JitDifferentialTest, ::testing::ValuesIn(exampleModels()),
+                         modelName);
+
+TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
+  std::unique_ptr<ir::Module> module = loadSmallModel(RNNC_SOURCE_DIR "/examples/elman.rnn");
+  ASSERT_NE(module, nullptr);
+  const ir::Graph &forward = *module->findGraph("forward");
+  std::unique_ptr<backend::Backend> jit = jitBackend();
+  ASSERT_NE(jit, nullptr);
+  ModelBatch batch = randomBatch(forward, DType::F32);
+  batch.data.at("x").data<int32_t>()[0] = 1000; // an out-of-range token id
+  ir::RunOptions options;
+  options.precision = ir::Precision::Float;
+  auto expected = ir::runGraph(forward, batch.batch, options);
+  auto actual = jit->run(forward, batch.batch, options);
+  ASSERT_FALSE(expected);
+  ASSERT_FALSE(actual);
+  EXPECT_EQ(actual.error().kind, ErrorKind::User);
+  EXPECT_EQ(actual.error().message, expected.error().message);
+
+  batch.data.erase("y");
+  expected = ir::runGraph(forward, batch.batch, options);
+  actual = jit->run(forward, batch.batch, options);
+  ASSERT_FALSE(actual);
+  EXPECT_EQ(actual.error().message, expected.error().message);
+}
+
+TEST(JitBackendTest, SecondRunReusesTheKernelAndMixedPrecisionTensorsAreConverted) {
+  std::unique_ptr<ir::Module> module = loadSmallModel(RNNC_SOURCE_DIR "/examples/gru.rnn");
+  ASSERT_NE(module, nullptr);
+  const ir::Graph &forward = *module->findGraph("forward");
+  std::unique_ptr<backend::Backend> jit = jitBackend();
+  ASSERT_NE(jit, nullptr);
+  // F64 tensors in a float run (and the other way round) are converted, as the interpreter does.
+  ModelBatch batch = randomBatch(forward, DType::F64);
+  ir::RunOptions options;
+  options.precision = ir::Precision::Float;
+  expectSameRun(*jit, forward, batch.batch, options, 1e-4);
+  expectSameRun(*jit, forward, batch.batch, options, 1e-4);
+}
+
+} // namespace
+} // namespace rnnc
