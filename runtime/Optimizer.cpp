@@ -65,7 +65,9 @@ void adamUpdate(std::span<T> param, std::span<const T> gradient, std::span<T> fi
 
 } // namespace
 
-std::string optimizerName(OptimizerKind kind) { return kind == OptimizerKind::Sgd ? "sgd" : "adam"; }
+std::string optimizerName(OptimizerKind kind) {
+  return kind == OptimizerKind::Sgd ? "sgd" : "adam";
+}
 
 std::vector<std::string> Optimizer::stateNames(const std::string &name) const {
   if (settings_.kind == OptimizerKind::Sgd)
@@ -181,7 +183,8 @@ Status checkFinite(const TensorMap &tensors, const std::string &context) {
         if (!std::isfinite(values[i])) {
           char value[16];
           std::snprintf(value, sizeof value, "%g", double(values[i]));
-          std::string index = tensor.rank() == 0 ? "" : " " + formatIndex(tensor.shape(), int64_t(i));
+          std::string index =
+              tensor.rank() == 0 ? "" : " " + formatIndex(tensor.shape(), int64_t(i));
           error = Error::user(context + name + index + " is " + value);
         }
     });

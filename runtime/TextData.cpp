@@ -119,7 +119,8 @@ std::string encodeUtf8(std::u32string_view text) {
 std::string describeCharacter(char32_t character) {
   char codePoint[16];
   std::snprintf(codePoint, sizeof codePoint, "U+%04X", unsigned(character));
-  bool printable = character >= 0x20 && character != 0x7F && !(character >= 0x80 && character < 0xA0);
+  bool printable =
+      character >= 0x20 && character != 0x7F && !(character >= 0x80 && character < 0xA0);
   if (!printable)
     return codePoint;
   return "'" + encodeUtf8(std::u32string(1, character)) + "' (" + codePoint + ")";

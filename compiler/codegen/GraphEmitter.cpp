@@ -8,7 +8,11 @@
 #include "compiler/codegen/Codegen.h"
 #include "compiler/codegen/EmitContext.h"
 
+#include "runtime/KernelABI.h"
+
 #include <llvm/IR/Verifier.h>
+
+#include <cstddef>
 #include <llvm/Support/raw_ostream.h>
 
 namespace rnnc::codegen {
@@ -31,6 +35,13 @@ enum ArgsField : unsigned {
   WorkspaceField,
   RuntimeField,
 };
+
+// The kernel reads the argument block as consecutive 8-byte fields.
+static_assert(offsetof(rnnc_rt_kernel_args, paddedLengths) == 8 * PaddedLengthsField);
+static_assert(offsetof(rnnc_rt_kernel_args, params) == 8 * ParamsField);
+static_assert(offsetof(rnnc_rt_kernel_args, dataSteps) == 8 * DataStepsField);
+static_assert(offsetof(rnnc_rt_kernel_args, runtime) == 8 * RuntimeField);
+static_assert(sizeof(rnnc_rt_kernel_args) == 8 * (RuntimeField + 1));
 
 bool isTimeOp(OpKind kind) {
   switch (kind) {

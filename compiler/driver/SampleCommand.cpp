@@ -44,9 +44,8 @@ Status applyTemperature(ir::Graph &graph, double temperature, const std::string 
     auto divided = std::make_unique<ir::Op>(
         ir::OpKind::Div, std::vector<ir::Value *>{logits, scaleValue}, ir::Attributes{}, location);
     ir::Value *dividedValue = divided->addResult(logits->type());
-    auto tempered = std::make_unique<ir::Op>(ir::OpKind::Softmax,
-                                             std::vector<ir::Value *>{dividedValue},
-                                             ir::Attributes{}, location);
+    auto tempered = std::make_unique<ir::Op>(
+        ir::OpKind::Softmax, std::vector<ir::Value *>{dividedValue}, ir::Attributes{}, location);
     ir::Value *temperedValue = tempered->addResult(softmax->result()->type());
     block.insert(index, std::move(scale));
     block.insert(index + 1, std::move(divided));
@@ -65,7 +64,8 @@ struct SampleSettings {
   uint64_t seed = 0;
 };
 
-Expected<std::optional<SampleSettings>> parseSampleCommandLine(const std::vector<std::string> &args) {
+Expected<std::optional<SampleSettings>>
+parseSampleCommandLine(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
   commandLine.option("--params", "FILE", "a checkpoint written by rnnc train")
@@ -173,7 +173,8 @@ Status sampleCommand(const std::vector<std::string> &args) {
       return tempered;
     if (Status verified = ir::verifyModule(**module); !verified)
       return Error::internal("the generate graph does not verify after the temperature "
-                             "rewrite: " + verified.error().message);
+                             "rewrite: " +
+                             verified.error().message);
   }
 
   auto prime = primeIds(settings, *vocabulary);

@@ -18,12 +18,15 @@
 #include "compiler/driver/TrainingProgress.h"
 #include "runtime/Optimizer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <functional>
 #include <iostream>
 #include <limits>
+#include <new>
 #include <numbers>
 #include <thread>
 #include <unistd.h>
@@ -180,7 +183,8 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   if (!momentum)
     return momentum.takeError();
   if (!(*momentum >= 0 && *momentum < 1))
-    return Error::user("option '--momentum' must be in [0, 1), got " + *commandLine.get("--momentum"));
+    return Error::user("option '--momentum' must be in [0, 1), got " +
+                       *commandLine.get("--momentum"));
   settings.optimizer.momentum = *momentum;
 
   auto learningRate = positiveReal(commandLine, "--lr",
@@ -217,7 +221,8 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   settings.plotPath = commandLine.get("--plot");
   if (settings.plotPath && !endsWithSvg(*settings.plotPath))
     return Error::user("option '--plot' writes an SVG image: give a file name ending in .svg, "
-                       "got '" + *settings.plotPath + "'");
+                       "got '" +
+                       *settings.plotPath + "'");
   settings.backend = commandLine.get("--backend").value_or("interp");
   return std::optional<TrainSettings>(std::move(settings));
 }
@@ -327,8 +332,8 @@ Expected<TrainingSetup> setUpTraining(const TrainSettings &settings) {
     setup.history = TrainingHistory::fromTensor(resumed->history);
   }
   if (settings.steps && setup.step >= *settings.steps)
-    return Error::user("the checkpoint is at step " + std::to_string(setup.step) +
-                       ", so --steps " + std::to_string(*settings.steps) +
+    return Error::user("the checkpoint is at step " + std::to_string(setup.step) + ", so --steps " +
+                       std::to_string(*settings.steps) +
                        " leaves nothing to do (--steps counts from the start of training)");
 
   auto ids = setup.vocabulary.encode(*corpus, settings.dataPath);
@@ -338,8 +343,9 @@ Expected<TrainingSetup> setUpTraining(const TrainSettings &settings) {
   if (setup.split.heldOut.size() < 2)
     return Error::user("the held-out text (the last 5% of '" + settings.dataPath + "') has " +
                        std::to_string(setup.split.heldOut.size()) +
-                       " character; measuring bits per character needs at least 2, so the "
-                       "corpus needs at least 40 characters");
+                       (setup.split.heldOut.size() == 1 ? " character" : " characters") +
+                       "; measuring bits per character needs at least 2, so the corpus needs "
+                       "at least 40 characters");
   if (int64_t(setup.split.train.size()) <= settings.sequence)
     return Error::user("the training text has " + std::to_string(setup.split.train.size()) +
                        " characters; --seq " + std::to_string(settings.sequence) +
@@ -369,8 +375,13 @@ double scalarValue(const Tensor &tensor) {
 Status runConcurrently(size_t count, int64_t threads, const std::function<Status(size_t)> &task) {
   std::vector<Status> results(count);
   auto worker = [&](size_t first) {
-    for (size_t i = first; i < count; i += size_t(threads))
-      results[i] = task(i);
+    for (size_t i = first; i < count; i += size_t(threads)) {
+      try {
+        results[i] = task(i);
+      } catch (const std::bad_alloc &) { // runSubcommand catches it on the main thread only
+        results[i] = Error::user("out of memory");
+      }
+    }
   };
   std::vector<std::thread> helpers;
   for (size_t first = 1; first < std::min(count, size_t(threads)); ++first)
@@ -455,11 +466,9 @@ Expected<StepResult> trainingStep(TrainingSetup &setup, const TrainSettings &set
     characters += windows.back().predictedCharacters;
   }
   std::vector<GraphRun> runs(windows.size());
-  if (Status status = runConcurrently(runs.size(), shards,
-                                      [&](size_t i) {
-                                        return runOnChunk(setup, *setup.graphs.backward,
-                                                          windows[i], runs[i]);
-                                      });
+  if (Status status = runConcurrently(
+          runs.size(), shards,
+          [&](size_t i) { return runOnChunk(setup, *setup.graphs.backward, windows[i], runs[i]); });
       !status)
     return status.takeError();
 
@@ -495,8 +504,7 @@ Expected<StepResult> trainingStep(TrainingSetup &setup, const TrainSettings &set
 
   TensorMap previousParams = setup.params;
   Optimizer previousOptimizer = setup.optimizer;
-  if (Status updated = setup.optimizer.step(setup.params, gradients, result.learningRate);
-      !updated)
+  if (Status updated = setup.optimizer.step(setup.params, gradients, result.learningRate); !updated)
     return updated.takeError();
   if (Status finite = checkFinite(setup.params, where + "after the update, parameter "); !finite) {
     setup.params = std::move(previousParams);
@@ -571,14 +579,13 @@ Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
                   " characters, " + std::to_string(setup.vocabulary.size()) +
                   " distinct; training on " + withThousands(int64_t(setup.split.train.size())) +
                   ", validating on " + withThousands(setup.heldOutCharacters));
-  display.message("model " + setup.graphs.module->name() + " (" + dimsText(*setup.graphs.module) +
-                  "): " + withThousands(parameterCount(setup.params)) + " parameters; " +
-                  optimizerName(settings.optimizer.kind) + ", batch " +
-                  std::to_string(settings.batch) + " x " + std::to_string(settings.sequence) +
-                  ", backend " + setup.backend->name() +
-                  (settings.threads > 1 ? " on " + std::to_string(settings.threads) + " threads"
-                                        : "") +
-                  (setup.step > 0 ? "; resuming at step " + std::to_string(setup.step) : ""));
+  display.message(
+      "model " + setup.graphs.module->name() + " (" + dimsText(*setup.graphs.module) +
+      "): " + withThousands(parameterCount(setup.params)) + " parameters; " +
+      optimizerName(settings.optimizer.kind) + ", batch " + std::to_string(settings.batch) + " x " +
+      std::to_string(settings.sequence) + ", backend " + setup.backend->name() +
+      (settings.threads > 1 ? " on " + std::to_string(settings.threads) + " threads" : "") +
+      (setup.step > 0 ? "; resuming at step " + std::to_string(setup.step) : ""));
 
   InterruptHandler interruptHandler;
   auto start = std::chrono::steady_clock::now();
@@ -649,8 +656,8 @@ Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
     progress.elapsedSeconds = secondsSince(start);
     progress.secondsPerStep = progress.elapsedSeconds / double(stepsRun);
     progress.trainLoss = lossSum / double(lossCount);
-    progress.tokensPerSecond = double(stepsRun * settings.batch * settings.sequence) /
-                               trainingSeconds;
+    progress.tokensPerSecond =
+        double(stepsRun * settings.batch * settings.sequence) / trainingSeconds;
     if (setup.step % settings.evalEvery == 0)
       if (Status status = evaluateAndSave(); !status)
         return status;
@@ -681,8 +688,9 @@ Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
   if (lastEvaluated != records.rend()) {
     char bits[32];
     std::snprintf(bits, sizeof bits, "%.4f", lastEvaluated->validationBpc);
-    std::cout << "validation: " << bits << " bits/char on " << withThousands(setup.heldOutCharacters)
-              << " held-out characters (step " << lastEvaluated->step << ")\n";
+    std::cout << "validation: " << bits << " bits/char on "
+              << withThousands(setup.heldOutCharacters) << " held-out characters (step "
+              << lastEvaluated->step << ")\n";
   }
   if (settings.savePath)
     std::cout << "checkpoint: " << *settings.savePath << "\n";
@@ -698,7 +706,6 @@ int runTrain(const std::vector<std::string> &args) {
 
 } // namespace
 
-RNNC_REGISTER_COMMAND("train", "train a character-level language model on a text corpus",
-                      runTrain);
+RNNC_REGISTER_COMMAND("train", "train a character-level language model on a text corpus", runTrain);
 
 } // namespace rnnc::driver

@@ -16,8 +16,8 @@ constexpr const char *kOptimizerPrefix = "optimizer.";
 constexpr const char *kHistoryName = "train.history";
 
 bool endsWith(const std::string &text, const std::string &suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(),
-                                                      suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 /// The name of the dim written as the vocabulary of `data`'s token type, or an error when it

@@ -59,7 +59,9 @@ std::vector<double> ticks(double low, double high, int count) {
 }
 
 /// "%g" without exponents for the tick labels of step counts and bits.
-std::string tickLabel(double value) { return format(value == std::floor(value) ? "%.0f" : "%g", value); }
+std::string tickLabel(double value) {
+  return format(value == std::floor(value) ? "%.0f" : "%g", value);
+}
 
 std::string escapeXml(const std::string &text) {
   std::string escaped;
@@ -105,7 +107,7 @@ Tensor TrainingHistory::toTensor() const {
   auto values = history.values<double>();
   for (size_t row = 0; row < records_.size(); ++row) {
     const TrainingRecord &r = records_[row];
-    double fields[kColumns] = {double(r.step),   r.trainLoss,    r.validationBpc,
+    double fields[kColumns] = {double(r.step), r.trainLoss,    r.validationBpc,
                                r.learningRate, r.gradientNorm, r.tokensPerSecond};
     std::copy(fields, fields + kColumns, values.begin() + ptrdiff_t(row * kColumns));
   }
@@ -172,8 +174,8 @@ Status TrainingHistory::writeSvgPlot(const std::string &path, const std::string 
   };
 
   std::ostringstream svg;
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-      << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+      << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
       << "<text x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">"
       << escapeXml(title) << "</text>\n";

@@ -52,8 +52,8 @@ std::string stepText(const ProgressState &state) {
 }
 
 std::string validationText(const ProgressState &state) {
-  return std::isnan(state.validationBpc) ? "val -" : "val " + format("%.3f", state.validationBpc) +
-                                                         " bpc";
+  return std::isnan(state.validationBpc) ? "val -"
+                                         : "val " + format("%.3f", state.validationBpc) + " bpc";
 }
 
 } // namespace
@@ -85,15 +85,15 @@ void ProgressDisplay::update(const ProgressState &state) {
   lastDraw_ = now;
   constexpr int kBarWidth = 24;
   int filled = int(std::lround(fractionDone(state) * kBarWidth));
-  std::string bar = "[" + std::string(size_t(filled), '#') +
-                    std::string(size_t(kBarWidth - filled), '-') + "]";
+  std::string bar =
+      "[" + std::string(size_t(filled), '#') + std::string(size_t(kBarWidth - filled), '-') + "]";
   std::string eta;
   if (auto remaining = remainingSeconds(state))
     eta = " < " + formatDuration(*remaining);
   clearLine();
-  std::cerr << stepText(state) << " " << bar << " loss " << format("%.3f", state.trainLoss)
-            << " | " << validationText(state) << " | " << formatRate(state.tokensPerSecond)
-            << " tok/s | " << formatDuration(state.elapsedSeconds) << eta << std::flush;
+  std::cerr << stepText(state) << " " << bar << " loss " << format("%.3f", state.trainLoss) << " | "
+            << validationText(state) << " | " << formatRate(state.tokensPerSecond) << " tok/s | "
+            << formatDuration(state.elapsedSeconds) << eta << std::flush;
   lineShown_ = true;
 }
 

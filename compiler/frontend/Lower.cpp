@@ -338,10 +338,16 @@ Status GraphLowering::lowerScan(const ScanPlan &plan) {
   builder.setLocation(top_.location());
   size_t argument = 0;
   std::map<const ast::ValueDecl *, ir::Value *> carried, current;
-  for (const ast::ValueDecl *state : plan.states)
+  // A carried argument is the state as the step receives it: named after the state (it prints
+  // `%h`, and the state computed by the step `%h.1`).
+  for (const ast::ValueDecl *state : plan.states) {
     carried[state] = body.argument(argument++);
-  for (const GeneratedName &name : plan.generated)
+    carried[state]->setNameHint(state->name);
+  }
+  for (const GeneratedName &name : plan.generated) {
     carried[name.data] = body.argument(argument++);
+    carried[name.data]->setNameHint(name.data->name);
+  }
   std::vector<ir::Value *> primeArguments;
   for (size_t i = 0; i < primes.size(); ++i)
     primeArguments.push_back(body.argument(argument++));

@@ -101,10 +101,9 @@ TEST(OptimizerTest, LoadStateErrorsNameTheTensor) {
             "adam state: unexpected tensor 'm.other'");
   EXPECT_EQ(loadWith([](TensorMap &state) { state["m.w"] = Tensor(DType::F64, {2}); }),
             "adam state: tensor 'm.w' has shape [2], expected [1]");
-  EXPECT_EQ(loadWith([](TensorMap &state) {
-              state["step"] = Tensor::fromValues<double>({}, {1.5});
-            }),
-            "adam state: 'step' must be a whole number of updates");
+  EXPECT_EQ(
+      loadWith([](TensorMap &state) { state["step"] = Tensor::fromValues<double>({}, {1.5}); }),
+      "adam state: 'step' must be a whole number of updates");
   Optimizer sgd({OptimizerKind::Sgd});
   Status status = sgd.loadState(adam.state(), params);
   ASSERT_FALSE(status);
@@ -149,10 +148,10 @@ TEST(OptimizerTest, ClippingScalesToTheMaximumNormAndReturnsTheNorm) {
 }
 
 TEST(OptimizerTest, NonFiniteValuesAreNamedWithTheirIndex) {
-  TensorMap tensors = {{"a", Tensor::fromValues<float>({2, 2}, {1, 2, 3, 4})},
-                       {"b", Tensor::fromValues<double>(
-                                 {3}, {0, 0, std::numeric_limits<double>::infinity()})},
-                       {"c", Tensor::fromValues<float>({}, {std::nanf("")})}};
+  TensorMap tensors = {
+      {"a", Tensor::fromValues<float>({2, 2}, {1, 2, 3, 4})},
+      {"b", Tensor::fromValues<double>({3}, {0, 0, std::numeric_limits<double>::infinity()})},
+      {"c", Tensor::fromValues<float>({}, {std::nanf("")})}};
   Status status = checkFinite(tensors, "step 3: the gradient of ");
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().message, "step 3: the gradient of b [2] is inf");

@@ -51,8 +51,8 @@ TEST(Utf8Test, DecodesAndEncodesEveryLength) {
 }
 
 TEST(Utf8Test, InvalidInputNamesTheByte) {
-  EXPECT_EQ(errorOf(decodeUtf8("ab\x80", "f")), "f: invalid UTF-8 at byte 2");     // stray
-  EXPECT_EQ(errorOf(decodeUtf8("\xC0\x80", "f")), "f: invalid UTF-8 at byte 0");   // overlong
+  EXPECT_EQ(errorOf(decodeUtf8("ab\x80", "f")), "f: invalid UTF-8 at byte 2");   // stray
+  EXPECT_EQ(errorOf(decodeUtf8("\xC0\x80", "f")), "f: invalid UTF-8 at byte 0"); // overlong
   EXPECT_EQ(errorOf(decodeUtf8("\xE0\x80\x80", "f")), "f: invalid UTF-8 at byte 0");
   EXPECT_EQ(errorOf(decodeUtf8("x\xED\xA0\x80", "f")), "f: invalid UTF-8 at byte 1"); // surrogate
   EXPECT_EQ(errorOf(decodeUtf8("\xF4\x90\x80\x80", "f")), "f: invalid UTF-8 at byte 0");
@@ -175,11 +175,11 @@ TEST_F(TextDataTest, ReadsAFile) {
 
 TEST_F(TextDataTest, ReadsADirectoryInPathOrder) {
   write("b.txt", "second\n");
-  write("a.txt", "first");                  // no final newline: one is added between files
-  write("sub/c.txt", "third\n");            // recursive
-  write(".hidden", "never\n");              // hidden
+  write("a.txt", "first");                    // no final newline: one is added between files
+  write("sub/c.txt", "third\n");              // recursive
+  write(".hidden", "never\n");                // hidden
   write("index.dat", std::string("\0\1", 2)); // binary: skipped
-  fs::create_symlink(directory_ / "a.txt", directory_ / "a.u8");
+  fs::create_symlink(directory_ / "a.txt", directory_ / "a.u8"); // a link: skipped
   auto text = readTextCorpus(path());
   ASSERT_TRUE(text);
   EXPECT_EQ(encodeUtf8(*text), "first\nsecond\nthird\n");
