@@ -230,9 +230,8 @@ private:
       RuntimeValue<Real> segments{true, {}};
       for (int64_t segment = 0; segment * factor < length; ++segment) {
         int64_t visit = segment * factor + phase - 1; // 0-based position in the scan's order
-        segments.steps.push_back(
-            visit < length ? steps[stepOfVisit(op, visit, length)]
-                           : zeroElement<Real>(resultType.stepType()));
+        segments.steps.push_back(visit < length ? steps[stepOfVisit(op, visit, length)]
+                                                : zeroElement<Real>(resultType.stepType()));
       }
       return segments;
     }
@@ -467,8 +466,8 @@ Status checkScan(const Op &scan) {
     const Type &yielded = yield.operand(i)->type();
     const Type &expected =
         i < carries ? body->argument(i)->type() : scan.result(i - carries)->type().stepType();
-    auto segments = i >= carries ? parseSegmentAxis(scan.result(i - carries)->type().axis)
-                                 : std::nullopt;
+    auto segments =
+        i >= carries ? parseSegmentAxis(scan.result(i - carries)->type().axis) : std::nullopt;
     bool onAxis = i < carries || scan.result(i - carries)->type().axis == axis ||
                   (segments && segments->base == axis);
     if (yielded != expected || !onAxis)

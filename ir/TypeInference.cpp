@@ -226,8 +226,7 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
     int64_t factor = attrInt(attrs, "factor");
     std::string direction = attrString(attrs, "direction");
     auto segments = operands.empty() ? std::nullopt : parseSegmentAxis(operands[0].axis);
-    if (!segments || segments->factor != factor ||
-        operands.size() != static_cast<size_t>(factor) ||
+    if (!segments || segments->factor != factor || operands.size() != static_cast<size_t>(factor) ||
         (direction != "forward" && direction != "reverse"))
       return mismatch(kind, operands,
                       "needs {factor} sequences over a segment axis of that factor and a "

@@ -65,7 +65,18 @@ private:
     stepsOf_[sequence] = std::move(values);
   }
 
+  /// Segment axes (checkpointing) would need a step count per axis; they are not unfolded yet.
+  static bool usesSegmentAxis(const Op &op) {
+    for (size_t i = 0; i < op.numResults(); ++i)
+      if (parseSegmentAxis(op.result(i)->type().axis))
+        return true;
+    return op.kind() == OpKind::Scan && parseSegmentAxis(op.stringAttr("axis"));
+  }
+
   Status unfoldOp(const Op &op) {
+    if (usesSegmentAxis(op))
+      return fail(op, "a sequence over a segment axis (a checkpointed backward) cannot be "
+                      "unfolded; unfold without --checkpoint");
     switch (op.kind()) {
     case OpKind::Input:
     case OpKind::Target:

@@ -7,8 +7,7 @@
 namespace rnnc::driver {
 
 void declarePipelineFlags(CommandLine &commandLine) {
-  commandLine
-      .option("--truncate", "K", "truncated BPTT: gradients flow back at most K steps")
+  commandLine.option("--truncate", "K", "truncated BPTT: gradients flow back at most K steps")
       .option("--checkpoint", "K",
               "save the carried states every K steps, recompute the rest in the backward")
       .flag("--report", "print what the forward saves for the backward to stderr")

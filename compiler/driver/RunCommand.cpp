@@ -93,8 +93,8 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
     return steps.takeError();
   settings.generateSteps = *steps;
   settings.gradients = commandLine.has("--grad");
-  if (!settings.gradients && (hasAutodiffFlags(commandLine) ||
-                              commandLine.has("--print-ir-after-all")))
+  if (!settings.gradients &&
+      (hasAutodiffFlags(commandLine) || commandLine.has("--print-ir-after-all")))
     return Error::user("--truncate, --checkpoint, --report and --print-ir-after-all need --grad");
   auto pipeline = pipelineOptions(commandLine, /*backward=*/true);
   if (!pipeline)
@@ -288,7 +288,7 @@ int64_t paddedSteps(const TensorMap &data, const ir::Graph &graph) {
 /// What the forward saves for the backward, per step and for this batch's [T, B, ...] layout.
 void printMemoryReport(const passes::AutodiffReport &report, int64_t steps, int64_t batch) {
   std::cerr << report.summary() << "batch layout [T = " << steps << ", B = " << batch
-            << "]: the forward saves " << report.bytesForBatch(steps, batch)
+            << "]: the forward keeps " << report.bytesForBatch(steps, batch)
             << " bytes for the backward\n";
 }
 

@@ -240,7 +240,9 @@ struct TrainingSetup {
   TrainingHistory history;
   uint64_t seed = 0;
   int64_t step = 0;
-  std::unique_ptr<backend::Backend> backend;
+  /// One backend per thread: the Backend interface does not promise that one instance may run
+  /// graphs concurrently (a compiled backend keeps its workspace), so threads never share one.
+  std::vector<std::unique_ptr<backend::Backend>> backends;
 };
 
 Expected<TrainingSetup> setUpTraining(const TrainSettings &settings) {
@@ -357,10 +359,12 @@ Expected<TrainingSetup> setUpTraining(const TrainSettings &settings) {
   setup.heldOutCharacters = int64_t(heldOut.size());
   setup.evaluation = evaluationBatches(heldOut, settings.batch, settings.sequence);
 
-  auto backend = backend::createBackend(settings.backend);
-  if (!backend)
-    return backend.takeError();
-  setup.backend = backend.take();
+  for (int64_t thread = 0; thread < settings.threads; ++thread) {
+    auto backend = backend::createBackend(settings.backend);
+    if (!backend)
+      return backend.takeError();
+    setup.backends.push_back(backend.take());
+  }
   return setup;
 }
 
@@ -370,14 +374,16 @@ double scalarValue(const Tensor &tensor) {
   return value.values<double>()[0];
 }
 
-/// Runs `task(i)` for every i in [0, count) on up to `threads` threads (the calling thread is
-/// one of them) and returns the first error in index order.
-Status runConcurrently(size_t count, int64_t threads, const std::function<Status(size_t)> &task) {
+/// Runs `task(i, thread)` for every i in [0, count) on up to `threads` threads (the calling
+/// thread is thread 0; thread k runs i = k, k + threads, …) and returns the first error in index
+/// order.
+Status runConcurrently(size_t count, int64_t threads,
+                       const std::function<Status(size_t, size_t)> &task) {
   std::vector<Status> results(count);
   auto worker = [&](size_t first) {
     for (size_t i = first; i < count; i += size_t(threads)) {
       try {
-        results[i] = task(i);
+        results[i] = task(i, first);
       } catch (const std::bad_alloc &) { // runSubcommand catches it on the main thread only
         results[i] = Error::user("out of memory");
       }
@@ -402,9 +408,9 @@ struct GraphRun {
   TensorMap outputs;
 };
 
-/// Fills `run` for `chunk` and runs `graph` on it.
-Status runOnChunk(TrainingSetup &setup, const ir::Graph &graph, const TokenBatch &chunk,
-                  GraphRun &run) {
+/// Fills `run` for `chunk` and runs `graph` on it with `backend`.
+Status runOnChunk(TrainingSetup &setup, backend::Backend &backend, const ir::Graph &graph,
+                  const TokenBatch &chunk, GraphRun &run) {
   run.data = {{setup.model.input, chunk.inputs}, {setup.model.target, chunk.targets}};
   run.batch.params = &setup.params;
   run.batch.data = &run.data;
@@ -414,7 +420,7 @@ Status runOnChunk(TrainingSetup &setup, const ir::Graph &graph, const TokenBatch
   }
   ir::RunOptions options;
   options.precision = ir::Precision::Float;
-  auto outputs = setup.backend->run(graph, run.batch, options);
+  auto outputs = backend.run(graph, run.batch, options);
   if (!outputs)
     return outputs.takeError();
   run.outputs = outputs.take();
@@ -425,12 +431,11 @@ Status runOnChunk(TrainingSetup &setup, const ir::Graph &graph, const TokenBatch
 /// result does not depend on the number of threads).
 Expected<double> heldOutBitsPerCharacter(TrainingSetup &setup, int64_t threads) {
   std::vector<GraphRun> runs(setup.evaluation.size());
-  if (Status status = runConcurrently(runs.size(), threads,
-                                      [&](size_t i) {
-                                        return runOnChunk(setup, *setup.graphs.forward,
-                                                          setup.evaluation[i], runs[i]);
-                                      });
-      !status)
+  auto evaluate = [&](size_t i, size_t thread) {
+    return runOnChunk(setup, *setup.backends[thread], *setup.graphs.forward, setup.evaluation[i],
+                      runs[i]);
+  };
+  if (Status status = runConcurrently(runs.size(), threads, evaluate); !status)
     return status.takeError();
   double nats = 0;
   int64_t characters = 0;
@@ -466,10 +471,10 @@ Expected<StepResult> trainingStep(TrainingSetup &setup, const TrainSettings &set
     characters += windows.back().predictedCharacters;
   }
   std::vector<GraphRun> runs(windows.size());
-  if (Status status = runConcurrently(
-          runs.size(), shards,
-          [&](size_t i) { return runOnChunk(setup, *setup.graphs.backward, windows[i], runs[i]); });
-      !status)
+  auto differentiate = [&](size_t i, size_t thread) {
+    return runOnChunk(setup, *setup.backends[thread], *setup.graphs.backward, windows[i], runs[i]);
+  };
+  if (Status status = runConcurrently(runs.size(), shards, differentiate); !status)
     return status.takeError();
 
   std::string where = "step " + std::to_string(step) + ": ";
@@ -583,7 +588,7 @@ Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
       "model " + setup.graphs.module->name() + " (" + dimsText(*setup.graphs.module) +
       "): " + withThousands(parameterCount(setup.params)) + " parameters; " +
       optimizerName(settings.optimizer.kind) + ", batch " + std::to_string(settings.batch) + " x " +
-      std::to_string(settings.sequence) + ", backend " + setup.backend->name() +
+      std::to_string(settings.sequence) + ", backend " + setup.backends[0]->name() +
       (settings.threads > 1 ? " on " + std::to_string(settings.threads) + " threads" : "") +
       (setup.step > 0 ? "; resuming at step " + std::to_string(setup.step) : ""));
 

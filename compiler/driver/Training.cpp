@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <functional>
 
 namespace rnnc::driver {
 
@@ -36,15 +37,6 @@ void keepOutputs(ir::Graph &graph, const std::function<bool(const std::string &)
   graph.body().eraseIf([&](const ir::Op &op) {
     return op.kind() == ir::OpKind::Output && !keep(op.stringAttr("name"));
   });
-}
-
-/// The metadata value `key` of a checkpoint, or a user error naming the file.
-Expected<std::string> metadataValue(const SafetensorsMetadata &metadata, const std::string &key,
-                                    const std::string &path) {
-  auto it = metadata.find(key);
-  if (it == metadata.end())
-    return Error::user(path + ": not a checkpoint of rnnc train (no '" + key + "' metadata)");
-  return it->second;
 }
 
 Expected<unsigned long long> parseUnsigned(const std::string &text, const std::string &what) {
@@ -147,9 +139,9 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
   if (!tensors)
     return tensors.takeError();
   Checkpoint checkpoint;
-  for (const char *key : {"vocabulary", "step", "seed", "optimizer", "dims"})
-    if (auto value = metadataValue(metadata, key, path); !value)
-      return value.takeError();
+  for (std::string key : {"vocabulary", "step", "seed", "optimizer", "dims"})
+    if (!metadata.count(key))
+      return Error::user(path + ": not a checkpoint of rnnc train (no '" + key + "' metadata)");
   checkpoint.vocabulary = metadata["vocabulary"];
   checkpoint.optimizer = metadata["optimizer"];
   auto step = parseUnsigned(metadata["step"], path + ": 'step' metadata");

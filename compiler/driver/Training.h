@@ -8,8 +8,8 @@
 // A checkpoint is a safetensors file (docs/training.md):
 //   <param>             every parameter, by its model name (F32)
 //   optimizer.<name>    the optimiser state (Optimizer::state(): "step", "m.W", "velocity.W" …)
-//   train.history       F64 [rows, 6], one row per step: step, train_loss, val_bpc (NaN when not
-//                       evaluated), learning_rate, grad_norm, tokens_per_s
+//   train.history       F64 [rows, 6], one row per step (TrainingLog.h): step, train_loss,
+//                       val_bpc (NaN when not evaluated), learning_rate, grad_norm, tokens_per_s
 //   __metadata__        model, dims (K=…,H=…), vocabulary (the characters in id order), step,
 //                       seed, optimizer
 // Parameter names have no dots, so they never collide with the prefixed names. The batch drawn
@@ -17,6 +17,7 @@
 // sampler and a run resumed from a checkpoint continues exactly as if never stopped.
 #pragma once
 
+#include "compiler/driver/TrainingLog.h"
 #include "ir/Graph.h"
 #include "runtime/Error.h"
 #include "runtime/Safetensors.h"
@@ -66,7 +67,7 @@ struct Checkpoint {
   std::map<std::string, long long> dims;
   int64_t step = 0;
   uint64_t seed = 0;
-  Tensor history = Tensor(DType::F64, {0, 6}); ///< See TrainingLog.h.
+  Tensor history = Tensor(DType::F64, {0, TrainingHistory::kColumns});
 };
 
 /// Writes `checkpoint` atomically (temporary file, then rename) for `module`.

@@ -19,6 +19,13 @@ double ScanGradientReport::bytesPerStep() const {
   return bytes;
 }
 
+double ScanGradientReport::extraBytesPerStep() const {
+  double bytes = 0;
+  for (const Residual &residual : residuals)
+    bytes += residual.reused ? 0 : residual.bytesPerStep();
+  return bytes;
+}
+
 int64_t ScanGradientReport::bytesFor(int64_t steps) const {
   int64_t bytes = 0;
   for (const Residual &residual : residuals)
@@ -30,6 +37,13 @@ double AutodiffReport::bytesPerStep() const {
   double bytes = 0;
   for (const ScanGradientReport &scan : scans)
     bytes += scan.bytesPerStep();
+  return bytes;
+}
+
+double AutodiffReport::extraBytesPerStep() const {
+  double bytes = 0;
+  for (const ScanGradientReport &scan : scans)
+    bytes += scan.extraBytesPerStep();
   return bytes;
 }
 
@@ -61,18 +75,20 @@ std::string AutodiffReport::summary() const {
   std::ostringstream out;
   for (const ScanGradientReport &scan : scans) {
     out << "scan at " << scan.location.str() << " (" << (scan.reverse ? "reverse" : "forward")
-        << " over " << scan.axis << "): saves " << scan.bytesPerStep()
-        << " bytes per step and example for the backward";
+        << " over " << scan.axis << "): keeps " << scan.bytesPerStep()
+        << " bytes per step and example for the backward (" << scan.extraBytesPerStep()
+        << " beyond its outputs)";
     const char *separator = ": ";
     for (const Residual &residual : scan.residuals) {
       out << separator << (residual.name.empty() ? "(unnamed)" : residual.name) << " "
           << residual.type.str() << strideText(residual.stride)
-          << (residual.reused ? " (already an output)" : "");
+          << (residual.reused ? " (also an output)" : "");
       separator = ", ";
     }
     out << " (carried state: " << scan.carriedBytes << " bytes per step)\n";
   }
-  out << "total: " << bytesPerStep() << " bytes per step and example\n";
+  out << "total: " << bytesPerStep() << " bytes per step and example (" << extraBytesPerStep()
+      << " beyond the outputs)\n";
   return out.str();
 }
 

@@ -54,15 +54,15 @@ constexpr int64_t maxCheckpointSegment = 1024;
 
 /// One value the forward scan saves per step for its gradient scan.
 struct Residual {
-  std::string name; ///< The value's name in the forward body (may be empty).
-  ir::Type type;    ///< Per-step type.
-  bool reused;      ///< Already a per-step output of the forward scan (no extra memory).
+  std::string name;   ///< The value's name in the forward body (may be empty).
+  ir::Type type;      ///< Per-step type.
+  bool reused;        ///< Also a per-step output of the forward scan (read by other ops).
   int64_t stride = 1; ///< Saved every `stride` steps (a checkpoint of `checkpoint K`), else 1.
-  /// Bytes saved per step and example (fractional for a checkpoint: one value per K steps).
-  double bytesPerStep() const { return reused ? 0 : type.numElements() * 4.0 / stride; }
-  /// Bytes saved for one example of `steps` steps.
+  /// Bytes kept per step and example (fractional for a checkpoint: one value per K steps).
+  double bytesPerStep() const { return type.numElements() * 4.0 / stride; }
+  /// Bytes kept for one example of `steps` steps.
   int64_t bytesFor(int64_t steps) const {
-    return reused ? 0 : (steps + stride - 1) / stride * type.numElements() * 4;
+    return (steps + stride - 1) / stride * type.numElements() * 4;
   }
 };
 
@@ -72,17 +72,22 @@ struct ScanGradientReport {
   std::string axis;
   bool reverse = false; ///< Direction of the forward scan.
   std::vector<Residual> residuals;
-  int64_t carriedBytes = 0;    ///< Bytes of the carried states, per step.
-  double bytesPerStep() const; ///< Extra bytes the forward saves per step and example.
-  int64_t bytesFor(int64_t steps) const; ///< Extra bytes for one example of `steps` steps.
+  int64_t carriedBytes = 0; ///< Bytes of the carried states, per step.
+  /// Bytes the forward keeps for the backward, per step and example: every residual, including
+  /// those the graph also outputs (a training graph need not keep those).
+  double bytesPerStep() const;
+  /// The part of bytesPerStep that is not also a per-step output of the scan.
+  double extraBytesPerStep() const;
+  int64_t bytesFor(int64_t steps) const; ///< bytesPerStep for one example of `steps` steps.
 };
 
 struct AutodiffReport {
   std::vector<ScanGradientReport> scans;
   std::vector<std::string> gradientOutputs; ///< "grad.W", … in output order.
   double bytesPerStep() const;
-  /// Extra bytes the forward saves for the backward over a batch of `batch` examples padded to
-  /// `steps` steps (the tensor layout [T, B, ...]), with every scan's axis that long.
+  double extraBytesPerStep() const;
+  /// Bytes the forward keeps for the backward over a batch of `batch` examples padded to `steps`
+  /// steps (the tensor layout [T, B, ...]), with every scan's axis that long.
   int64_t bytesForBatch(int64_t steps, int64_t batch) const;
   /// Human-readable: one line per scan with its residuals and the bytes saved per step.
   std::string summary() const;

@@ -1,6 +1,6 @@
 #include "compiler/passes/CheckpointedScanGradient.h"
 
-#include "compiler/passes/GradientWalk.h"
+#include "compiler/passes/ScanGradientSupport.h"
 
 namespace rnnc::passes {
 
@@ -48,9 +48,9 @@ public:
 private:
   /// The gradient scan's body arguments, by role.
   struct Arguments {
-    std::vector<Value *> carriedGradients; ///< Per carry; nullptr for a token carry.
-    Value *stepsRun = nullptr;             ///< The truncation counter.
-    std::vector<Value *> checkpoints;      ///< Per carry: c at the segment's start.
+    std::vector<Value *> carriedGradients;             ///< Per carry; nullptr for a token carry.
+    Value *stepsRun = nullptr;                         ///< The truncation counter.
+    std::vector<Value *> checkpoints;                  ///< Per carry: c at the segment's start.
     std::vector<std::vector<Value *>> stepInputs;      ///< [phase][step operand]
     std::vector<std::vector<Value *>> outputGradients; ///< [phase][result]; nullptr: none
     std::vector<Value *> valid;   ///< [phase]: 1 within the example, 0 past it (truncate).
@@ -83,9 +83,9 @@ private:
 
   /// Phase `phase` of every segment of `sequence`, in the forward scan's order.
   Value *segmentOf(Value *sequence, int64_t phase) {
-    Value *segments = outer_.create(
-        OpKind::Segment, {sequence},
-        {{"factor", factor_}, {"phase", phase}, {"direction", direction_}});
+    Value *segments =
+        outer_.create(OpKind::Segment, {sequence},
+                      {{"factor", factor_}, {"phase", phase}, {"direction", direction_}});
     if (!sequence->nameHint().empty())
       segments->setNameHint(sequence->nameHint() + "_" + std::to_string(phase));
     return segments;
@@ -102,8 +102,8 @@ private:
       carryInits.push_back(outer_.constant(0.0, Type::scalar()));
     Value *ones = nullptr;
     if (options_.truncate > 0)
-      ones = outer_.create(OpKind::Repeat, {outer_.constant(1.0, Type::scalar())},
-                           {{"axis", axis_}});
+      ones =
+          outer_.create(OpKind::Repeat, {outer_.constant(1.0, Type::scalar())}, {{"axis", axis_}});
     for (int64_t phase = 1; phase <= factor_; ++phase) {
       for (size_t k = 0; k < steps_; ++k)
         stepSequences.push_back(segmentOf(scan_.operand(carries_ + k), phase));
@@ -146,8 +146,8 @@ private:
         args_.stepInputs.back().push_back(next(named(forwardBody_.argument(carries_ + k))));
       args_.outputGradients.emplace_back();
       for (size_t m = 0; m < resultGradients.size(); ++m)
-        args_.outputGradients.back().push_back(
-            resultGradients[m] ? next(named(resultGradients[m])) : nullptr);
+        args_.outputGradients.back().push_back(resultGradients[m] ? next(named(resultGradients[m]))
+                                                                  : nullptr);
       if (options_.truncate > 0)
         args_.valid.push_back(next("valid" + suffix));
     }
@@ -201,12 +201,7 @@ private:
       for (size_t s = 0; s < statics_; ++s)
         if (needs_[carries_ + steps_ + s])
           sources.insert(args_.statics[s]);
-      GradientWalk walk(inner, phaseOps_[phase], sources,
-                        [](Op &nested, const std::vector<Value *> &, const std::vector<bool> &,
-                           ir::Builder &) -> Expected<std::vector<Value *>> {
-                          return Error::user(nested.location().str() +
-                                             ": error: no gradient for a scan inside a scan body");
-                        });
+      GradientWalk walk(inner, phaseOps_[phase], sources, rejectNestedScan);
       for (size_t i = 0; i < carries_; ++i)
         if (carried[i])
           walk.accumulate(carryIn_[phase + 1][i], carried[i]);
@@ -223,9 +218,9 @@ private:
       for (size_t s = 0; s < statics_; ++s)
         if (needs_[carries_ + steps_ + s])
           if (Value *gradient = walk.gradientOf(args_.statics[s]))
-            staticGradients_[s] =
-                staticGradients_[s] ? inner.create(OpKind::Add, {staticGradients_[s], gradient})
-                                    : gradient;
+            staticGradients_[s] = staticGradients_[s]
+                                      ? inner.create(OpKind::Add, {staticGradients_[s], gradient})
+                                      : gradient;
       for (size_t i = 0; i < carries_; ++i) {
         if (!args_.carriedGradients[i])
           continue;
@@ -235,29 +230,13 @@ private:
       }
       if (phase == 0)
         initGradients_ = carried; // the initial state belongs to the earliest chunk
-      if (stepsRun)
-        stepsRun = truncate(inner, carried, stepsRun, args_.valid[phase]);
+      if (stepsRun)               // a padded phase (valid = 0) does not count
+        stepsRun =
+            cutCarriedGradients(inner, carried, stepsRun, args_.valid[phase], options_.truncate);
     }
     nextCarried_ = carried;
     nextStepsRun_ = stepsRun;
     return Status::ok();
-  }
-
-  /// After the `truncate`-th valid phase run since the last reset, the carried gradients restart
-  /// from zero (ScanGradient.cpp counts steps the same way). Returns the updated counter.
-  Value *truncate(ir::Builder &inner, std::vector<Value *> &carried, Value *stepsRun,
-                  Value *valid) {
-    auto scalar = [&](double value) { return inner.constant(value, Type::scalar()); };
-    Value *count = inner.create(OpKind::Add, {stepsRun, valid});
-    Value *reset = inner.create(
-        OpKind::Step,
-        {inner.create(OpKind::Sub,
-                      {count, scalar(static_cast<double>(options_.truncate) - 0.5)})});
-    Value *keep = inner.create(OpKind::Sub, {scalar(1.0), reset});
-    for (Value *&gradient : carried)
-      if (gradient)
-        gradient = inner.create(OpKind::Mul, {gradient, keep});
-    return inner.create(OpKind::Mul, {count, keep});
   }
 
   /// What a per-segment output of the gradient scan becomes outside.
@@ -295,6 +274,8 @@ private:
     }
     for (size_t s = 0; s < statics_; ++s)
       if (staticGradients_[s]) {
+        if (staticGradients_[s]->nameHint().empty())
+          staticGradients_[s]->setNameHint(gradientName(args_.statics[s]));
         outputs_.push_back({Use::Static, carries_ + steps_ + s, results++});
         yielded.push_back(staticGradients_[s]);
       }

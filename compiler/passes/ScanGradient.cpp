@@ -1,7 +1,7 @@
 #include "compiler/passes/ScanGradient.h"
 
 #include "compiler/passes/DCE.h"
-#include "compiler/passes/GradientWalk.h"
+#include "compiler/passes/ScanGradientSupport.h"
 
 #include <algorithm>
 #include <unordered_map>
@@ -170,12 +170,7 @@ private:
   // next-carry values) and the per-step output gradients.
   Status reverseSweep() {
     const Op &yield = *body_.terminator();
-    walk_.emplace(inner_, primal_, sources_,
-                  [](Op &nested, const std::vector<Value *> &, const std::vector<bool> &,
-                     ir::Builder &) -> Expected<std::vector<Value *>> {
-                    return Error::user(nested.location().str() +
-                                       ": error: no gradient for a scan inside a scan body");
-                  });
+    walk_.emplace(inner_, primal_, sources_, rejectNestedScan);
     for (size_t i = 0; i < carries_; ++i)
       walk_->accumulate(primalOf_.at(yield.operand(i)), carryGradients_[i]);
     for (size_t m = 0; m < outputGradients_.size(); ++m)
@@ -193,20 +188,9 @@ private:
       carryInGradients.push_back(walk_->gradientOf(carryIn));
     initGradients = carryInGradients; // the initial state belongs to the earliest chunk
     Value *nextStepsRun = nullptr;
-    if (stepsRun_) {
-      // After the K-th step run since the last reset the carried gradients restart from zero.
-      // Counts are small integers, exact in f32.
-      Value *count = inner_.create(OpKind::Add, {stepsRun_, scalar(1.0)});
-      Value *reset = inner_.create(
-          OpKind::Step,
-          {inner_.create(OpKind::Sub,
-                         {count, scalar(static_cast<double>(options_.truncate) - 0.5)})});
-      Value *keep = inner_.create(OpKind::Sub, {scalar(1.0), reset});
-      for (Value *&gradient : carryInGradients)
-        if (gradient)
-          gradient = inner_.create(OpKind::Mul, {gradient, keep});
-      nextStepsRun = inner_.create(OpKind::Mul, {count, keep});
-    }
+    if (stepsRun_)
+      nextStepsRun = cutCarriedGradients(inner_, carryInGradients, stepsRun_,
+                                         inner_.constant(1.0, Type::scalar()), options_.truncate);
     std::vector<Value *> yielded;
     for (size_t i = 0; i < carries_; ++i)
       if (carryGradients_[i])
@@ -227,8 +211,6 @@ private:
       yielded.push_back(output.value);
     inner_.createSink(OpKind::Yield, yielded, {{"carries", carried}});
   }
-
-  Value *scalar(double value) { return inner_.constant(value, Type::scalar()); }
 
   // 4. Every primal value a gradient op reads becomes a residual (a per-step input saved by the
   // forward scan), except recomputable ones (see clonePrimal). With checkpointing only the carried

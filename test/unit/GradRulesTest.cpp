@@ -546,9 +546,21 @@ TEST_F(GradTest, CheckpointGivesFullBackpropGradientsAndSavesMemory) {
       << report.summary() << fullReport->autodiff->summary();
 }
 
-TEST_F(GradTest, CheckpointOfMoreThanOneStepIsAUserError) {
+TEST_F(GradTest, CheckpointSegmentsPassTheGradientCheck) {
+  lengths["t"] = {4, 3};
+  Value *x = input("x", Type::real({2}, "t")), *h0 = param("h0", {3});
+  Value *W = param("W", {3, 3}), *U = param("U", {3, 2}), *bias = param("b", {3});
+  ElmanScan forward = buildElmanScan(b, h0, x, W, U, bias, /*reverse=*/false);
+  ElmanScan backward = buildElmanScan(b, h0, x, W, U, bias, /*reverse=*/true);
+  setLoss(create(OpKind::Add, {create(OpKind::SumTime, {create(OpKind::Sum, {forward.h})}),
+                               create(OpKind::SumTime, {create(OpKind::Sum, {backward.h})})}));
+  for (int64_t K : {2, 3, 5})
+    check({.checkpoint = K});
+}
+
+TEST_F(GradTest, CheckpointLongerThanTheLimitIsAUserError) {
   setLoss(create(OpKind::Tanh, {param("w", {2})}));
-  auto report = differentiate(module, {.checkpoint = 4});
+  auto report = differentiate(module, {.checkpoint = maxCheckpointSegment + 1});
   ASSERT_FALSE(report);
   EXPECT_EQ(report.error().kind, ErrorKind::User);
 }

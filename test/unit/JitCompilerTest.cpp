@@ -1,12 +1,16 @@
-// The JIT compiler itself: every example model's graphs compile at their default dims (the sizes
-// users run), and the cold compile time of each is printed for the record (never asserted:
-// style.md, speed is measured, not tested).
+// The JIT compiler itself: elman's graphs compile at the default dims (the sizes users run); the
+// cold compile time of each, and the speed of a training step (backward graph) at the C1 shape
+// of design.md as a ratio to the interpreter, are printed for the record — never asserted
+// (style.md: speed is measured, not tested).
 #include "compiler/jit/JitCompiler.h"
+#include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelData.h"
 #include "compiler/passes/Pipeline.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace rnnc {
@@ -30,6 +34,41 @@ TEST(JitCompilerTest, ElmanCompilesAtDefaultDims) {
     std::printf("elman %s (K=65, H=128): compiled in %.1f ms\n", name,
                 (*kernel)->compileMilliseconds);
   }
+}
+
+double millisecondsOf(const std::function<void()> &work) {
+  auto start = std::chrono::steady_clock::now();
+  work();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+TEST(JitCompilerTest, ElmanTrainingStepAgainstTheInterpreter) {
+  // C1: one-hot 65 -> tanh RNN 256 -> softmax 65, T = 64, B = 32.
+  auto module = driver::loadModule(RNNC_SOURCE_DIR "/examples/elman.rnn", {{"H", 256}});
+  ASSERT_TRUE(module) << module.error().message;
+  passes::PipelineOptions pipeline;
+  pipeline.backward = true;
+  ASSERT_TRUE(passes::runPipeline(**module, pipeline));
+  const ir::Graph &backward = *(*module)->findGraph("backward");
+  auto params = driver::initializeParameters(backward, 1, DType::F32);
+  ASSERT_TRUE(params) << params.error().message;
+  driver::RandomDataOptions options;
+  options.batch = 32;
+  options.steps = 64;
+  TensorMap data = driver::randomData(backward, options);
+  ir::Batch batch{&*params, &data, {}, {}, {}};
+  ir::RunOptions run;
+  run.precision = ir::Precision::Float;
+  auto jit = backend::createBackend("jit");
+  ASSERT_TRUE(jit) << jit.error().message;
+  ASSERT_TRUE((*jit)->run(backward, batch, run)); // compiles
+  double jitMilliseconds = millisecondsOf([&] { ASSERT_TRUE((*jit)->run(backward, batch, run)); });
+  double interpreterMilliseconds =
+      millisecondsOf([&] { ASSERT_TRUE(ir::runGraph(backward, batch, run)); });
+  std::printf("elman C1 training step (T=64, B=32, H=256): jit %.1f ms, interpreter %.1f ms "
+              "(%.1fx)\n",
+              jitMilliseconds, interpreterMilliseconds, interpreterMilliseconds / jitMilliseconds);
 }
 
 } // namespace
