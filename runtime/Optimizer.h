@@ -35,8 +35,6 @@ class Optimizer {
 public:
   explicit Optimizer(OptimizerSettings settings) : settings_(settings) {}
 
-  const OptimizerSettings &settings() const { return settings_; }
-
   /// Updates every tensor of `params` with the tensor of the same name in `gradients` (same
   /// shape and dtype, F32 or F64). A parameter without a gradient, or a gradient without a
   /// parameter, is an internal error: the caller pairs them.

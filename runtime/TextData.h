@@ -56,7 +56,6 @@ public:
   static Expected<Vocabulary> fromCharacters(std::string_view utf8, const std::string &source);
 
   int64_t size() const { return int64_t(characters_.size()); }
-  char32_t character(int32_t id) const { return characters_.at(size_t(id)); }
   /// The id of `character`, or nullopt when it is not in the vocabulary.
   std::optional<int32_t> idOf(char32_t character) const;
   /// The characters in id order, UTF-8 encoded (fromCharacters' inverse).

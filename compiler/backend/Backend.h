@@ -16,6 +16,8 @@
 
 namespace rnnc::backend {
 
+/// One backend instance is used by one thread at a time (compiled backends keep a workspace
+/// per instance); run batches in parallel with one instance per thread.
 class Backend {
 public:
   virtual ~Backend() = default;
