@@ -60,9 +60,9 @@ parseDimOverrides(const std::vector<std::string> &definitions);
 /// Reads a whole file; a missing or unreadable file is a user error naming it.
 Expected<std::string> readFile(const std::string &path);
 
-/// Loads a model as IR: a `.rnnir` file is parsed as textual IR; anything else is a model file
-/// that goes through the frontend (with `dims` as -D overrides) and lowering. The module is
-/// verified before it is returned.
+/// Loads a model as IR: a `.rnnir` file (or `-`, standard input) is parsed as textual IR;
+/// anything else is a model file that goes through the frontend (with `dims` as -D overrides)
+/// and lowering. The module is verified before it is returned.
 Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
                                                  const std::map<std::string, long long> &dims);
 

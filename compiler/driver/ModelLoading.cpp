@@ -9,7 +9,9 @@ namespace rnnc::driver {
 
 Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
                                                  const std::map<std::string, long long> &dims) {
-  bool isTextualIR = path.size() >= 6 && path.substr(path.size() - 6) == ".rnnir";
+  // `-` is standard input, read as textual IR (what `rnnc ir` prints, so it can be piped).
+  bool isTextualIR =
+      path == "-" || (path.size() >= 6 && path.substr(path.size() - 6) == ".rnnir");
   std::unique_ptr<ir::Module> module;
   if (isTextualIR) {
     if (!dims.empty())
