@@ -22,6 +22,26 @@ const OpInfo *lookupOp(const std::string &mnemonic) {
   return nullptr;
 }
 
+bool isWholeSequenceOp(OpKind kind) {
+  switch (kind) {
+  case OpKind::Shift:
+  case OpKind::Last:
+  case OpKind::First:
+  case OpKind::SumTime:
+  case OpKind::SumOuter:
+  case OpKind::Repeat:
+  case OpKind::AtLast:
+  case OpKind::AtFirst:
+  case OpKind::AtStep:
+  case OpKind::Stack:
+  case OpKind::Segment:
+  case OpKind::Unsegment:
+    return true;
+  default:
+    return false;
+  }
+}
+
 std::string SourceLocation::str() const {
   if (!known())
     return "<unknown>";

@@ -46,6 +46,9 @@ struct OpInfo {
 const OpInfo &opInfo(OpKind kind);
 /// The op kind for a mnemonic, or nullptr.
 const OpInfo *lookupOp(const std::string &mnemonic);
+/// Time ops that take or make whole sequences (shift, last, sum_time, …): unlike every other
+/// op outside a scan, they are not applied step by step.
+bool isWholeSequenceOp(OpKind kind);
 
 struct SourceLocation {
   std::string file;

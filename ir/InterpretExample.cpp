@@ -82,26 +82,6 @@ private:
     return Status::ok();
   }
 
-  static bool isWholeSequenceOp(OpKind kind) {
-    switch (kind) {
-    case OpKind::Shift:
-    case OpKind::Last:
-    case OpKind::First:
-    case OpKind::SumTime:
-    case OpKind::SumOuter:
-    case OpKind::Repeat:
-    case OpKind::AtLast:
-    case OpKind::AtFirst:
-    case OpKind::AtStep:
-    case OpKind::Stack:
-    case OpKind::Segment:
-    case OpKind::Unsegment:
-      return true;
-    default:
-      return false;
-    }
-  }
-
   Expected<int64_t> axisLength(const Op &op, const std::string &axis) const {
     if (auto segments = parseSegmentAxis(axis)) { // ceil(L / K) segments
       auto length = axisLength(op, segments->base);

@@ -43,26 +43,6 @@ static_assert(offsetof(rnnc_rt_kernel_args, dataSteps) == 8 * DataStepsField);
 static_assert(offsetof(rnnc_rt_kernel_args, runtime) == 8 * RuntimeField);
 static_assert(sizeof(rnnc_rt_kernel_args) == 8 * (RuntimeField + 1));
 
-bool isTimeOp(OpKind kind) {
-  switch (kind) {
-  case OpKind::Shift:
-  case OpKind::Last:
-  case OpKind::First:
-  case OpKind::SumTime:
-  case OpKind::SumOuter:
-  case OpKind::Repeat:
-  case OpKind::AtLast:
-  case OpKind::AtFirst:
-  case OpKind::AtStep:
-  case OpKind::Stack:
-  case OpKind::Segment:
-  case OpKind::Unsegment:
-    return true;
-  default:
-    return false;
-  }
-}
-
 /// One per-step op, routed to its family's emitter.
 Status emitStepOp(EmitContext &context, const Op &op, llvm::Value *result,
                   const std::vector<llvm::Value *> &operands, const StepPosition &position) {
@@ -402,7 +382,7 @@ Status emitOp(EmitContext &context, const Op &op, const StepPosition &position) 
   case OpKind::Output:
     return Error::internal(describeOp(op) + ": not expected here");
   default:
-    if (isTimeOp(op.kind()))
+    if (isWholeSequenceOp(op.kind()))
       return emitTimeOp(context, op);
     return emitPerStepOp(context, op, position);
   }
