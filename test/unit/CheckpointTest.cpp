@@ -13,6 +13,8 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
+#include "test/unit/ExampleModels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,28 +35,14 @@ std::vector<std::string> exampleNames() {
   return names;
 }
 
-/// The model with every dim capped at kMaxDim, to keep the test fast.
-std::unique_ptr<ir::Module> loadSmallModel(const std::string &name) {
-  std::string path = RNNC_SOURCE_DIR "/examples/" + name + ".rnn";
-  auto module = loadModule(path, {});
-  EXPECT_TRUE(module) << module.error().message;
-  if (!module)
-    return nullptr;
-  std::map<std::string, long long> dims;
-  for (const auto &[dim, value] : (*module)->dims())
-    dims[dim] = std::min<int64_t>(value, kMaxDim);
-  auto small = loadModule(path, dims);
-  EXPECT_TRUE(small) << small.error().message;
-  return small ? small.take() : nullptr;
-}
-
 struct Derived {
   std::unique_ptr<ir::Module> module;
   passes::AutodiffReport report;
 };
 
 std::optional<Derived> derive(const std::string &name, passes::AutodiffOptions autodiff) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(name);
+  std::unique_ptr<ir::Module> module =
+      test_support::loadSmallModel(test_support::examplePath(name), kMaxDim);
   if (!module)
     return std::nullopt;
   passes::PipelineOptions options;
@@ -208,7 +196,8 @@ TEST(CheckpointMemoryTest, TheForwardKeepsOneStatePerSegment) {
 }
 
 TEST(CheckpointMemoryTest, TooLongASegmentIsAUserError) {
-  std::unique_ptr<ir::Module> module = loadSmallModel("elman");
+  std::unique_ptr<ir::Module> module =
+      test_support::loadSmallModel(test_support::examplePath("elman"), kMaxDim);
   ASSERT_TRUE(module);
   auto report = passes::differentiate(*module, {.checkpoint = passes::maxCheckpointSegment + 1});
   ASSERT_FALSE(report);

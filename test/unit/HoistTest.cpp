@@ -13,6 +13,8 @@
 #include "ir/Printer.h"
 #include "ir/Verifier.h"
 
+#include "test/unit/ExampleModels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,32 +25,9 @@ namespace {
 
 constexpr int64_t kSteps = 5, kBatch = 4, kMaxDim = 6;
 
-std::vector<std::string> exampleModels() {
-  std::vector<std::string> paths;
-  for (const auto &entry : std::filesystem::directory_iterator(RNNC_SOURCE_DIR "/examples"))
-    if (entry.path().extension() == ".rnn")
-      paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-/// The model with every dim capped at kMaxDim, to keep the test fast.
-std::unique_ptr<ir::Module> loadSmallModel(const std::string &path) {
-  auto module = loadModule(path, {});
-  EXPECT_TRUE(module) << module.error().message;
-  if (!module)
-    return nullptr;
-  std::map<std::string, long long> dims;
-  for (const auto &[name, value] : (*module)->dims())
-    dims[name] = std::min<int64_t>(value, kMaxDim);
-  auto small = loadModule(path, dims);
-  EXPECT_TRUE(small) << small.error().message;
-  return small ? small.take() : nullptr;
-}
-
 /// The module of `path` with its backward graph, hoisted or not.
 std::unique_ptr<ir::Module> derive(const std::string &path, bool hoist) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(path);
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(path, kMaxDim);
   if (!module)
     return nullptr;
   passes::PipelineOptions options;
@@ -146,7 +125,7 @@ void expectSameOutputs(const ir::Graph &plain, const ir::Graph &hoisted) {
 }
 
 TEST(HoistTest, EveryExampleKeepsItsOutputs) {
-  std::vector<std::string> models = exampleModels();
+  std::vector<std::string> models = test_support::exampleModels();
   ASSERT_GE(models.size(), 10u);
   for (const std::string &path : models) {
     SCOPED_TRACE(path);

@@ -12,6 +12,8 @@
 #include "compiler/passes/Pipeline.h"
 #include "ir/Interpreter.h"
 
+#include "test/unit/ExampleModels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,29 +24,6 @@ namespace rnnc {
 namespace {
 
 constexpr int64_t kBatch = 3, kSteps = 6, kMaxDim = 9;
-
-std::vector<std::string> exampleModels() {
-  std::vector<std::string> paths;
-  for (const auto &entry : std::filesystem::directory_iterator(RNNC_SOURCE_DIR "/examples"))
-    if (entry.path().extension() == ".rnn")
-      paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-/// The model with every dim capped at kMaxDim (and vocabularies kept above 2 by the models).
-std::unique_ptr<ir::Module> loadSmallModel(const std::string &path) {
-  auto module = driver::loadModule(path, {});
-  EXPECT_TRUE(module) << module.error().message;
-  if (!module)
-    return nullptr;
-  std::map<std::string, long long> dims;
-  for (const auto &[name, value] : (*module)->dims())
-    dims[name] = std::min<int64_t>(value, kMaxDim);
-  auto small = driver::loadModule(path, dims);
-  EXPECT_TRUE(small) << small.error().message;
-  return small ? small.take() : nullptr;
-}
 
 std::unique_ptr<backend::Backend> jitBackend() {
   auto backend = backend::createBackend("jit");
@@ -117,7 +96,7 @@ ModelBatch randomBatch(const ir::Graph &graph, DType dtype) {
 class JitDifferentialTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(GetParam());
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(GetParam(), kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph *forward = module->findGraph("forward");
   ASSERT_NE(forward, nullptr);
@@ -135,7 +114,7 @@ TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
 
 /// Derives the backward graph with `autodiff` options and compares it in float and double.
 void expectSameBackward(const std::string &path, const passes::AutodiffOptions &autodiff) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(path);
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(path, kMaxDim);
   ASSERT_NE(module, nullptr);
   passes::PipelineOptions pipeline;
   pipeline.backward = true;
@@ -170,7 +149,7 @@ TEST_P(JitDifferentialTest, TruncatedBackwardMatchesInterpreter) {
 }
 
 TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(GetParam());
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(GetParam(), kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph *generate = module->findGraph("generate");
   if (!generate)
@@ -206,11 +185,12 @@ std::string modelName(const ::testing::TestParamInfo<std::string> &info) {
   return std::filesystem::path(info.param).stem().string();
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, JitDifferentialTest, ::testing::ValuesIn(exampleModels()),
-                         modelName);
+INSTANTIATE_TEST_SUITE_P(Examples, JitDifferentialTest,
+                         ::testing::ValuesIn(test_support::exampleModels()), modelName);
 
 TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(RNNC_SOURCE_DIR "/examples/elman.rnn");
+  std::unique_ptr<ir::Module> module =
+      test_support::loadSmallModel(RNNC_SOURCE_DIR "/examples/elman.rnn", kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph &forward = *module->findGraph("forward");
   std::unique_ptr<backend::Backend> jit = jitBackend();
@@ -234,7 +214,8 @@ TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
 }
 
 TEST(JitBackendTest, SecondRunReusesTheKernelAndMixedPrecisionTensorsAreConverted) {
-  std::unique_ptr<ir::Module> module = loadSmallModel(RNNC_SOURCE_DIR "/examples/gru.rnn");
+  std::unique_ptr<ir::Module> module =
+      test_support::loadSmallModel(RNNC_SOURCE_DIR "/examples/gru.rnn", kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph &forward = *module->findGraph("forward");
   std::unique_ptr<backend::Backend> jit = jitBackend();

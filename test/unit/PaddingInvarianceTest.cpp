@@ -7,6 +7,8 @@
 #include "compiler/driver/ModelData.h"
 #include "ir/Interpreter.h"
 
+#include "test/unit/ExampleModels.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,29 +21,6 @@ namespace rnnc::driver {
 namespace {
 
 constexpr int64_t kSteps = 5, kExtraSteps = 3, kBatch = 4, kMaxDim = 6;
-
-std::vector<std::string> exampleModels() {
-  std::vector<std::string> paths;
-  for (const auto &entry : std::filesystem::directory_iterator(RNNC_SOURCE_DIR "/examples"))
-    if (entry.path().extension() == ".rnn")
-      paths.push_back(entry.path().string());
-  std::sort(paths.begin(), paths.end());
-  return paths;
-}
-
-/// The model with every dim capped at kMaxDim, to keep the test fast.
-std::unique_ptr<ir::Module> loadSmallModel(const std::string &path) {
-  auto module = loadModule(path, {});
-  EXPECT_TRUE(module) << module.error().message;
-  if (!module)
-    return nullptr;
-  std::map<std::string, long long> dims;
-  for (const auto &[name, value] : (*module)->dims())
-    dims[name] = std::min<int64_t>(value, kMaxDim);
-  auto small = loadModule(path, dims);
-  EXPECT_TRUE(small) << small.error().message;
-  return small ? small.take() : nullptr;
-}
 
 /// `data` with every sequence tensor kExtraSteps steps longer, and every step past an example's
 /// length (on the tensor's axis) garbage.
@@ -109,11 +88,11 @@ void expectSameResults(const ir::Graph &graph, const TensorMap &expected, const 
 }
 
 TEST(PaddingInvarianceTest, EveryExampleIgnoresPadding) {
-  std::vector<std::string> models = exampleModels();
+  std::vector<std::string> models = test_support::exampleModels();
   ASSERT_GE(models.size(), 10u);
   for (const std::string &path : models) {
     SCOPED_TRACE(path);
-    std::unique_ptr<ir::Module> module = loadSmallModel(path);
+    std::unique_ptr<ir::Module> module = test_support::loadSmallModel(path, kMaxDim);
     ASSERT_NE(module, nullptr);
     const ir::Graph *forward = module->findGraph("forward");
     ASSERT_NE(forward, nullptr);
