@@ -186,6 +186,10 @@ Status checkParameters(const ir::Graph &graph, const TensorMap &params, const st
       return Error::user(source + ": " + status.error().message);
   }
   for (const auto &[name, tensor] : params) {
+    // Parameter names are identifiers; dotted names (`optimizer.*`, `train.*`) are the training
+    // state a checkpoint carries beside the parameters, so a checkpoint is a parameter file.
+    if (name.find('.') != std::string::npos)
+      continue;
     auto isParam = [&](const ir::Op *param) { return param->stringAttr("name") == name; };
     if (std::none_of(paramOps.begin(), paramOps.end(), isParam))
       return Error::user(source + ": tensor '" + name + "' is not a parameter of the model");
