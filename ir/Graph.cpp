@@ -184,6 +184,26 @@ Op *Graph::findOutput(const std::string &name) const {
   return nullptr;
 }
 
+std::unordered_set<const Op *> primeInputs(const Graph &graph) {
+  std::unordered_set<const Op *> primes;
+  graph.body().walk([&](Op &op) {
+    if (op.kind() != OpKind::Feed)
+      return;
+    const Value *given = op.operand(0);
+    if (given->isBlockArgument()) {
+      const Op *scan = given->ownerBlock()->parentOp();
+      size_t index = given->index();
+      if (!scan || index < scan->numCarries() || index >= scan->numCarries() + scan->numSteps())
+        return;
+      given = scan->operand(index);
+    }
+    if (given->definingOp() && given->definingOp()->kind() == OpKind::Input &&
+        given->type().isSequence())
+      primes.insert(given->definingOp());
+  });
+  return primes;
+}
+
 Graph &Module::addGraph(std::string name) {
   graphs_.push_back(std::make_unique<Graph>(std::move(name)));
   return *graphs_.back();

@@ -27,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -202,6 +203,11 @@ private:
   std::string name_;
   Block body_;
 };
+
+/// The inputs of `graph` that are primes of generated names: sequences whose steps reach the
+/// `given` operand of a `feed`, directly or through a scan's step argument. Their tensors may
+/// be shorter than the axis (docs/ir.md, `feed`).
+std::unordered_set<const Op *> primeInputs(const Graph &graph);
 
 class Module {
 public:

@@ -56,28 +56,6 @@ std::string symbolicShape(const Type &type) {
   return text + "]";
 }
 
-/// The inputs that are primes of generated names: sequences whose steps reach the `given`
-/// operand of a feed, directly or through a scan's step argument.
-std::unordered_set<const Op *> primeInputs(const Graph &graph) {
-  std::unordered_set<const Op *> primes;
-  graph.body().walk([&](Op &op) {
-    if (op.kind() != OpKind::Feed)
-      return;
-    const Value *given = op.operand(0);
-    if (given->isBlockArgument()) {
-      const Op *scan = given->ownerBlock()->parentOp();
-      size_t index = given->index();
-      if (!scan || index < scan->numCarries() || index >= scan->numCarries() + scan->numSteps())
-        return;
-      given = scan->operand(index);
-    }
-    if (given->definingOp() && given->definingOp()->kind() == OpKind::Input &&
-        given->type().isSequence())
-      primes.insert(given->definingOp());
-  });
-  return primes;
-}
-
 /// Every time axis the graph mentions, in a type or in an `axis` attribute. A segment axis
 /// (`t/4`) stands for its base axis: its length follows from the base's.
 std::set<std::string> timeAxes(const Graph &graph) {

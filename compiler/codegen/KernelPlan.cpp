@@ -117,28 +117,6 @@ bool canFail(OpKind kind) {
   return kind == OpKind::Sample || kind == OpKind::AtStep || kind == OpKind::Stack;
 }
 
-/// The inputs that are primes of generated names (the interpreter's rule, Interpreter.cpp):
-/// sequences whose steps reach the `given` operand of a feed, directly or through a scan.
-std::unordered_set<const Op *> primeInputs(const ir::Graph &graph) {
-  std::unordered_set<const Op *> primes;
-  graph.body().walk([&](Op &op) {
-    if (op.kind() != OpKind::Feed)
-      return;
-    const ir::Value *given = op.operand(0);
-    if (given->isBlockArgument()) {
-      const Op *scan = given->ownerBlock()->parentOp();
-      size_t index = given->index();
-      if (!scan || index < scan->numCarries() || index >= scan->numCarries() + scan->numSteps())
-        return;
-      given = scan->operand(index);
-    }
-    if (given->definingOp() && given->definingOp()->kind() == OpKind::Input &&
-        given->type().isSequence())
-      primes.insert(given->definingOp());
-  });
-  return primes;
-}
-
 class Planner {
 public:
   Planner(const ir::Graph &graph, const PlanOptions &options) : graph_(graph) {
@@ -192,7 +170,7 @@ private:
   }
 
   void numberLeaves() {
-    std::unordered_set<const Op *> primes = primeInputs(graph_);
+    std::unordered_set<const Op *> primes = ir::primeInputs(graph_);
     graph_.body().walk([&](Op &op) {
       if (op.kind() == OpKind::Param) {
         plan_.params.push_back(&op);

@@ -166,9 +166,10 @@ Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::strin
 }
 
 std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph) {
+  std::unordered_set<const ir::Op *> primes = ir::primeInputs(graph);
   std::vector<const ir::Op *> generated;
   for (const ir::Op *input : graph.opsOfKind(ir::OpKind::Input))
-    if (graph.findOutput(input->stringAttr("name")))
+    if (primes.count(input))
       generated.push_back(input);
   return generated;
 }

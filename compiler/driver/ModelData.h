@@ -64,9 +64,8 @@ extractLengths(const ir::Graph &graph, const TensorMap &data);
 /// The graph `name` of `module`; a user error naming the model when it has none.
 Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::string &name);
 
-/// The names of the sequences `graph` (a `generate` graph) generates: the inputs that are also
-/// outputs (docs/ir.md: the generate graph outputs every generated name, and takes its prime as
-/// the input of the same name). In order of the inputs.
+/// The sequences `graph` (a `generate` graph) generates: its prime inputs (ir::primeInputs, the
+/// rule the interpreter and the JIT use), in the order of the inputs.
 std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph);
 
 /// Checks a parameter file against the params of `graph`: every param present, F32 or F64, of
