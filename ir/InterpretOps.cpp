@@ -2,6 +2,7 @@
 // of each operand, written as directly as docs/ir.md states it. Operand shapes are those of the
 // op's typing rule (the graph was checked before the run), so no shape is tested here.
 #include "ir/InterpretExample.h"
+#include "runtime/Sampling.h"
 
 #include <cmath>
 #include <sstream>
@@ -45,32 +46,16 @@ std::string formatReal(double value) {
   return text.str();
 }
 
-/// A draw from the distribution proportional to `probabilities` (see Interpreter.h).
+/// A draw from the distribution proportional to `probabilities` (runtime/Sampling.h).
 template <typename Real>
 Expected<int64_t> drawToken(const Op &op, const Matrix<Real> &probabilities, Rng &rng) {
-  double total = 0;
-  for (int64_t i = 0; i < probabilities.size(); ++i) {
-    double p = static_cast<double>(probabilities(i));
-    if (!std::isfinite(p) || p < 0)
-      return Error::user(describeOp(op) + ": cannot sample from probability " + formatReal(p) +
-                         " at index " + std::to_string(i));
-    total += p;
-  }
-  if (total <= 0)
+  TokenDraw draw = rnnc::drawToken(probabilities.data(), probabilities.size(), rng);
+  if (draw.problem == TokenDraw::Problem::BadProbability)
+    return Error::user(describeOp(op) + ": cannot sample from probability " +
+                       formatReal(draw.badValue) + " at index " + std::to_string(draw.badIndex));
+  if (draw.problem == TokenDraw::Problem::ZeroSum)
     return Error::user(describeOp(op) + ": cannot sample from probabilities that sum to zero");
-  double threshold = rng.uniform01() * total, cumulative = 0;
-  int64_t lastPositive = 0;
-  for (int64_t i = 0; i < probabilities.size(); ++i) {
-    double p = static_cast<double>(probabilities(i));
-    cumulative += p;
-    if (p > 0) {
-      if (threshold < cumulative)
-        return i;
-      lastPositive = i;
-    }
-  }
-  // Rounding left the threshold at or past the final cumulative sum.
-  return lastPositive;
+  return draw.token;
 }
 
 template <typename Real>

@@ -1,9 +1,7 @@
-// The runtime functions compiled kernels call (KernelABI.h). Sampling follows the reference
-// interpreter's drawToken (ir/InterpretOps.cpp) step for step — the probabilities widened to
-// double, one uniform01() per draw, the first index whose cumulative probability exceeds
-// u * sum — so a kernel and the interpreter draw the same tokens from the same probabilities;
-// JitDifferentialTest pins the two together.
+// The runtime functions compiled kernels call (KernelABI.h). Sampling is drawToken of
+// runtime/Sampling.h, the interpreter's own, so a kernel and the interpreter draw the same tokens.
 #include "runtime/KernelABI.h"
+#include "runtime/Sampling.h"
 
 #include <cmath>
 #include <cstring>
@@ -38,32 +36,12 @@ int32_t sample(rnnc_rt_context *context, const Real *probabilities, int64_t coun
   KernelRuntime &runtime = runtimeOf(context);
   if (runtime.greedy)
     return firstArgmax(probabilities, count);
-  double total = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    double p = static_cast<double>(probabilities[i]);
-    if (!std::isfinite(p) || p < 0) {
-      recordError(runtime, {KernelErrorCode::BadProbability, opId, i, 0, p});
-      return 0;
-    }
-    total += p;
-  }
-  if (total <= 0) {
+  TokenDraw draw = drawToken(probabilities, count, runtime.rng);
+  if (draw.problem == TokenDraw::Problem::BadProbability)
+    recordError(runtime, {KernelErrorCode::BadProbability, opId, draw.badIndex, 0, draw.badValue});
+  else if (draw.problem == TokenDraw::Problem::ZeroSum)
     recordError(runtime, {KernelErrorCode::ZeroProbabilities, opId, 0, 0, 0});
-    return 0;
-  }
-  double threshold = runtime.rng.uniform01() * total, cumulative = 0;
-  int64_t lastPositive = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    double p = static_cast<double>(probabilities[i]);
-    cumulative += p;
-    if (p > 0) {
-      if (threshold < cumulative)
-        return static_cast<int32_t>(i);
-      lastPositive = i;
-    }
-  }
-  // Rounding left the threshold at or past the final cumulative sum.
-  return static_cast<int32_t>(lastPositive);
+  return static_cast<int32_t>(draw.token);
 }
 
 } // namespace
