@@ -57,6 +57,8 @@ struct RunOptions {
   uint64_t seed = 0;
   /// When true, `sample` takes the argmax instead of drawing.
   bool greedy = false;
+  /// Threads a compiled backend may use (the interpreter uses one). Results do not depend on it.
+  int threads = 1;
 };
 
 /// One batch: tensors and lengths. The maps are not copied; they must outlive the call.

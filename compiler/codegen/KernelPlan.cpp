@@ -269,7 +269,8 @@ private:
 
 } // namespace
 
-int64_t KernelPlan::workspaceBytes(const std::vector<int64_t> &paddedLengths) const {
+int64_t KernelPlan::workspaceBytes(int64_t /*batchSize*/,
+                                   const std::vector<int64_t> &paddedLengths) const {
   int64_t bytes = staticBytes;
   for (const WorkspaceSlot &slot : slots) {
     if (!slot.isSequence)

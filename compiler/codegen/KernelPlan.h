@@ -78,8 +78,9 @@ public:
   std::unordered_set<const ir::Op *> foldedTransposes;
 
   size_t axisIndex(const std::string &axis) const;
-  /// Workspace bytes for the batch's padded lengths (one per axis, in `axes` order).
-  int64_t workspaceBytes(const std::vector<int64_t> &paddedLengths) const;
+  /// Workspace bytes for a batch of `batchSize` examples with the batch's padded lengths (one
+  /// per axis, in `axes` order).
+  int64_t workspaceBytes(int64_t batchSize, const std::vector<int64_t> &paddedLengths) const;
   /// The id passed to the runtime when `op` fails (an index into failingOps).
   int32_t failingOpId(const ir::Op *op) const;
 };

@@ -177,7 +177,7 @@ private:
     args.data = dataPointers.data();
     args.dataSteps = dataSteps.data();
     args.outputs = outputPointers.data();
-    args.workspace = workspace_.reserve(plan.workspaceBytes(padded));
+    args.workspace = workspace_.reserve(plan.workspaceBytes(batchSize, padded));
     args.runtime = asContext(runtime);
     kernel.function(&args);
     if (runtime.error.code != KernelErrorCode::None)
