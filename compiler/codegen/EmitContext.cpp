@@ -53,36 +53,96 @@ const Storage &EmitContext::storageOf(const ir::Value *value) const { return sto
 
 Storage EmitContext::slotStorage(const ir::Value *value) {
   const WorkspaceSlot &slot = plan.slots[plan.valueSlots.at(value)];
-  Storage result{slotPointers[plan.valueSlots.at(value)], nullptr};
+  int64_t size = value->type().stepType().numElements();
+  Storage result{slotPointers[plan.valueSlots.at(value)], nullptr, nullptr};
+  if (slot.perExample)
+    result.rowStride = index(size);
   if (slot.isSequence)
-    result.stride = index(value->type().numElements());
+    result.stride = builder.CreateMul(batchSize, index(size));
   return result;
 }
 
 llvm::Value *EmitContext::stepPointer(const Storage &storage, llvm::Type *element,
                                       llvm::Value *step) {
+  llvm::Value *offset = nullptr;
+  if (storage.isSequence())
+    offset = builder.CreateMul(step, storage.stride);
+  if (storage.rowStride) {
+    if (!example)
+      llvm::report_fatal_error("rnnc codegen: a per-example value used outside a loop over "
+                               "examples");
+    llvm::Value *row = builder.CreateMul(example, storage.rowStride);
+    offset = offset ? builder.CreateAdd(offset, row) : row;
+  }
+  return offset ? elementPointer(element, storage.base, offset) : storage.base;
+}
+
+Storage EmitContext::stepStorage(const Storage &storage, llvm::Type *element, llvm::Value *step) {
   if (!storage.isSequence())
-    return storage.base;
-  return elementPointer(element, storage.base, builder.CreateMul(step, storage.stride));
+    return storage;
+  return {elementPointer(element, storage.base, builder.CreateMul(step, storage.stride)), nullptr,
+          storage.rowStride};
 }
 
 llvm::Value *EmitContext::stepPointer(const ir::Value *value, llvm::Value *step) {
   return stepPointer(storageOf(value), elementType(value->type()), step);
 }
 
+namespace {
+
+/// ceil(L / K) on a segment axis `t/K`, L on a base axis.
+llvm::Value *segmentsOf(EmitContext &context, const std::string &axis, llvm::Value *length) {
+  auto segments = ir::parseSegmentAxis(axis);
+  if (!segments)
+    return length;
+  return context.builder.CreateUDiv(
+      context.builder.CreateAdd(length, context.index(segments->factor - 1)),
+      context.index(segments->factor));
+}
+
+/// Element [axis][example] of a [axes][B] array of lengths.
+llvm::Value *exampleEntry(EmitContext &context, llvm::Value *array, const std::string &axis) {
+  if (!context.example)
+    llvm::report_fatal_error("rnnc codegen: an example's length read outside a loop over "
+                             "examples");
+  llvm::IRBuilder<> &builder = context.builder;
+  llvm::Value *at = builder.CreateAdd(
+      builder.CreateMul(context.index(static_cast<int64_t>(context.plan.axisIndex(axis))),
+                        context.batchSize),
+      context.example);
+  return builder.CreateLoad(context.indexType,
+                            context.elementPointer(context.indexType, array, at));
+}
+
+} // namespace
+
 llvm::Value *EmitContext::axisLength(const std::string &axis) {
-  llvm::Value *length = lengths.at(plan.axisIndex(axis));
-  if (auto segments = ir::parseSegmentAxis(axis)) {
-    llvm::Value *factor = index(segments->factor);
-    length = builder.CreateUDiv(builder.CreateAdd(length, index(segments->factor - 1)), factor);
-  }
-  return length;
+  return segmentsOf(*this, axis, exampleEntry(*this, lengthsArray, axis));
+}
+
+llvm::Value *EmitContext::longestLength(const std::string &axis) {
+  return segmentsOf(*this, axis, longestLengths.at(plan.axisIndex(axis)));
 }
 
 llvm::Value *EmitContext::primeLength(const std::string &axis) {
   if (ir::parseSegmentAxis(axis))
     return index(0);
-  return primeLengths.at(plan.axisIndex(axis));
+  return exampleEntry(*this, primeLengthsArray, axis);
+}
+
+void EmitContext::forEachExample(const std::function<void()> &body) {
+  llvm::Value *outer = example;
+  emitLoop(
+      index(0), batchSize,
+      [&](llvm::Value *b) {
+        example = b;
+        if (scanStep)
+          emitIf(builder.CreateICmpSLT(scanStep, axisLength(scanAxis)), body);
+        else
+          body();
+      },
+      "example");
+  example = outer;
 }
 
 void EmitContext::emitLoop(llvm::Value *begin, llvm::Value *end,
@@ -127,6 +187,19 @@ llvm::Value *
 EmitContext::emitReduction(int64_t count, llvm::Value *initial,
                            const std::function<llvm::Value *(llvm::Value *, llvm::Value *)> &step,
                            const char *name) {
+  return emitReductions(
+      index(count), {initial},
+      [&](llvm::Value *i, const std::vector<llvm::Value *> &accumulators) {
+        return std::vector<llvm::Value *>{step(i, accumulators[0])};
+      },
+      name)[0];
+}
+
+std::vector<llvm::Value *> EmitContext::emitReductions(
+    llvm::Value *count, const std::vector<llvm::Value *> &initial,
+    const std::function<std::vector<llvm::Value *>(llvm::Value *,
+                                                   const std::vector<llvm::Value *> &)> &step,
+    const char *name) {
   llvm::BasicBlock *preheader = builder.GetInsertBlock();
   llvm::BasicBlock *header = llvm::BasicBlock::Create(llvmContext, name, function);
   llvm::BasicBlock *loopBody =
@@ -136,18 +209,25 @@ EmitContext::emitReduction(int64_t count, llvm::Value *initial,
   builder.CreateBr(header);
   builder.SetInsertPoint(header);
   llvm::PHINode *counter = builder.CreatePHI(indexType, 2, name);
-  llvm::PHINode *accumulator = builder.CreatePHI(initial->getType(), 2, "acc");
   counter->addIncoming(index(0), preheader);
-  accumulator->addIncoming(initial, preheader);
-  builder.CreateCondBr(builder.CreateICmpSLT(counter, index(count)), loopBody, exit);
+  std::vector<llvm::Value *> accumulators;
+  for (llvm::Value *value : initial) {
+    llvm::PHINode *accumulator = builder.CreatePHI(value->getType(), 2, "acc");
+    accumulator->addIncoming(value, preheader);
+    accumulators.push_back(accumulator);
+  }
+  builder.CreateCondBr(builder.CreateICmpSLT(counter, count), loopBody, exit);
   builder.SetInsertPoint(loopBody);
-  llvm::Value *next = step(counter, accumulator);
+  std::vector<llvm::Value *> next = step(counter, accumulators);
   counter->addIncoming(builder.CreateAdd(counter, index(1), "", true, true),
                        builder.GetInsertBlock());
-  accumulator->addIncoming(next, builder.GetInsertBlock());
-  addLoopHints(builder.CreateBr(header), count);
+  for (size_t i = 0; i < next.size(); ++i)
+    llvm::cast<llvm::PHINode>(accumulators[i])->addIncoming(next[i], builder.GetInsertBlock());
+  llvm::BranchInst *latch = builder.CreateBr(header);
+  if (auto *constant = llvm::dyn_cast<llvm::ConstantInt>(count))
+    addLoopHints(latch, constant->getSExtValue());
   builder.SetInsertPoint(exit);
-  return accumulator;
+  return accumulators;
 }
 
 void EmitContext::emitIf(llvm::Value *condition, const std::function<void()> &then) {

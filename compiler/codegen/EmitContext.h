@@ -13,6 +13,7 @@
 //   ScanEmitter.cpp          scans: the loop over an example's steps, carries, per-step outputs
 //   RuntimeCallEmitter.cpp   sample and the error reports (the rnnc_rt_ ABI), feed
 //   MathEmitter.cpp          scalar tanh, exp, log, sigmoid
+//   GemmEmitter.cpp          the register-tiled GEMM micro-kernel of batched products
 #pragma once
 
 #include "compiler/codegen/KernelPlan.h"
@@ -27,19 +28,21 @@
 
 namespace rnnc::codegen {
 
-/// Where a value of one example lives: a pointer to its (first step's) elements, and for a
-/// sequence the distance in elements between consecutive steps (0 for a repeated value).
+/// Where a value lives: a pointer to example 0's (first step's) elements, for a sequence the
+/// distance in elements between consecutive steps (0 for a repeated value), and the distance
+/// between consecutive examples' rows (null for a batch-invariant value: one copy for all).
 struct Storage {
   llvm::Value *base = nullptr;
-  llvm::Value *stride = nullptr; ///< i64; null for a static value.
+  llvm::Value *stride = nullptr;    ///< i64; null for a static value.
+  llvm::Value *rowStride = nullptr; ///< i64; null for a batch-invariant value.
   bool isSequence() const { return stride != nullptr; }
 };
 
-/// The step a per-step op runs at: 1-based (i64), with the example's prime length on its axis.
-/// Both are null outside a step (a static op at the top level).
+/// The step a per-step op runs at: 1-based (i64) on `axis`. Null outside a step (a static op at
+/// the top level).
 struct StepPosition {
   llvm::Value *step = nullptr;
-  llvm::Value *primeLength = nullptr;
+  std::string axis;
 };
 
 class EmitContext {
@@ -63,10 +66,18 @@ public:
   llvm::Value *params = nullptr;         ///< void *const *: the parameter tensors.
   llvm::Value *data = nullptr;           ///< void *const *: the input and target tensors.
   llvm::Value *batchSize = nullptr;
-  llvm::Value *example = nullptr;          ///< i64 b, inside the loop over examples.
+  llvm::Value *example = nullptr;          ///< i64 b, inside a loop over examples; else null.
   std::vector<llvm::Value *> slotPointers; ///< Per workspace slot, computed at entry.
-  std::vector<llvm::Value *> paddedLengths, lengths, primeLengths; ///< Per base axis.
+  std::vector<llvm::Value *> paddedLengths; ///< Per base axis.
+  std::vector<llvm::Value *> longestLengths; ///< Per base axis: the batch's longest length.
+  llvm::Value *lengthsArray = nullptr, *primeLengthsArray = nullptr; ///< [axes][B] (i64).
+  /// Inside a scan: the 0-based step all examples are at, and the scan's axis. An example runs
+  /// the step's per-example ops only if it has that step.
+  llvm::Value *scanStep = nullptr;
+  std::string scanAxis;
 
+  /// The generated GEMM micro-kernels, by output width m (GemmEmitter.cpp).
+  std::map<int64_t, llvm::Function *> gemmFunctions;
   /// The storage of every IR value emitted so far.
   std::unordered_map<const ir::Value *, Storage> storage;
 
@@ -88,15 +99,24 @@ public:
   const Storage &storageOf(const ir::Value *value) const;
   /// The slot planned for `value` as storage of one step (static) or of a contiguous sequence.
   Storage slotStorage(const ir::Value *value);
-  /// A pointer to step `step` (0-based, i64) of a sequence; the value itself when static.
+  /// A pointer to step `step` (0-based, i64) of a sequence (the value itself when static) of the
+  /// current example (of the only copy when batch-invariant).
   llvm::Value *stepPointer(const ir::Value *value, llvm::Value *step);
   llvm::Value *stepPointer(const Storage &storage, llvm::Type *element, llvm::Value *step);
+  /// Step `step` of a sequence as a static value with the same rows (all examples).
+  Storage stepStorage(const Storage &storage, llvm::Type *element, llvm::Value *step);
 
-  // Lengths of the current example.
-  /// The example's number of steps on `axis` (ceil(L / K) on a segment axis `t/K`).
+  // Lengths.
+  /// The current example's number of steps on `axis` (ceil(L / K) on a segment axis `t/K`).
   llvm::Value *axisLength(const std::string &axis);
-  /// The example's prime length on exactly `axis` (0 when the axis has no prime).
+  /// The batch's longest length on `axis` (ceil(max L / K) on a segment axis).
+  llvm::Value *longestLength(const std::string &axis);
+  /// The current example's prime length on exactly `axis` (0 when the axis has no prime).
   llvm::Value *primeLength(const std::string &axis);
+
+  /// Emits body() for every example b (context.example = b) in order; inside a scan only for the
+  /// examples that have the scan's current step.
+  void forEachExample(const std::function<void()> &body);
 
   // Control flow.
   /// Emits `for (i = begin; i < end; ++i) body(i)` with i64 bounds; continues after the loop.
@@ -111,6 +131,13 @@ public:
   llvm::Value *emitReduction(int64_t count, llvm::Value *initial,
                              const std::function<llvm::Value *(llvm::Value *, llvm::Value *)> &step,
                              const char *name = "k");
+  /// A loop over [0, count) carrying several accumulators in registers: each iteration's
+  /// step(i, accumulators) gives the next ones. Returns the final values.
+  std::vector<llvm::Value *> emitReductions(
+      llvm::Value *count, const std::vector<llvm::Value *> &initial,
+      const std::function<std::vector<llvm::Value *>(llvm::Value *,
+                                                     const std::vector<llvm::Value *> &)> &step,
+      const char *name = "k");
   /// Loops of at least this many iterations are left to the loop vectoriser, not fully unrolled.
   static constexpr int64_t kVectorLoopMinimum = 8;
   /// Attaches the loop metadata for a loop of `tripCount` iterations to its latch.
@@ -152,7 +179,22 @@ Status emitScan(EmitContext &context, const ir::Op &op);
 Status emitOp(EmitContext &context, const ir::Op &op, const StepPosition &position);
 /// Emits every op of a block (a graph's or a scan body's, but not the yield) at `position`.
 Status emitBlock(EmitContext &context, const ir::Block &block, const StepPosition &position);
-/// Reports run-time error `code` of `op` to the runtime (rnnc_rt_fail).
+/// The product of the rows of x (rows × k) with Aᵀ, A an [m, k] operand packed in panels
+/// (runtime/Gemm.h): out[r, i] = Σ_p A[i, p] x[r, p], by the generated micro-kernel for m
+/// (GemmEmitter.cpp) on the runtime's threads. `k` and `rows` are i64 values.
+struct GemmOperands {
+  llvm::Value *rows = nullptr, *k = nullptr, *packed = nullptr;
+  llvm::Value *x = nullptr, *xRowStride = nullptr, *xColumnStride = nullptr;
+  llvm::Value *out = nullptr, *outRowStride = nullptr;
+};
+void emitGemm(EmitContext &context, int64_t m, const GemmOperands &operands);
+/// A matmul planned as one GEMM over the rows of all examples; the result's storage is bound.
+Status emitBatchedMatMul(EmitContext &context, const ir::Op &op);
+/// A sum_outer planned summed over the batch; the result's storage is bound.
+Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op);
+/// Packs `parameter` for the batched products that read it (at the kernel's entry).
+void emitParameterPacks(EmitContext &context, const ir::Value *parameter);
+/// Reports run-time error `code` of `op` in the current example to the runtime (rnnc_rt_fail).
 void emitFailure(EmitContext &context, const ir::Op &op, int32_t code, llvm::Value *first,
                  llvm::Value *second);
 

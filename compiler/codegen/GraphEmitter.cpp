@@ -1,10 +1,11 @@
-// lowerGraph: the kernel's entry function and the walk over the graph (the PerExample strategy of
+// lowerGraph: the kernel's entry function and the walk over the graph (the batched strategy of
 // KernelPlan.h). The entry reads the argument block (runtime/KernelABI.h), computes every
-// workspace slot's address once, then loops over the examples in order: per example it loads the
-// lengths of every axis, binds the leaves to the caller's tensors, emits every op of the graph
-// (dispatching by family to the other emitters) and writes the outputs. An op outside a scan
-// whose operands include sequences becomes a loop over the steps of its result's axis around the
-// per-step emitter (time broadcasting, as the interpreter does it).
+// workspace slot's address and the batch's longest length per axis once, packs the parameters
+// of batched products, then emits every op of the graph once, dispatching by family to the other
+// emitters: a batch-invariant op runs once, a batched product is one GEMM over the rows of all
+// examples, any other op runs in a loop over the examples. An op outside a scan whose operands
+// include sequences runs over each example's steps of its result's axis (time broadcasting, as
+// the interpreter does it).
 #include "compiler/codegen/Codegen.h"
 #include "compiler/codegen/EmitContext.h"
 
@@ -100,7 +101,8 @@ Status emitLeaf(EmitContext &context, const Op &op) {
     size_t position = std::find(plan.params.begin(), plan.params.end(), &op) - plan.params.begin();
     if (position == plan.params.size())
       return Error::internal(describeOp(op) + ": a leaf the plan does not know");
-    context.storage[op.result()] = {pointerAt(context.params, position), nullptr};
+    context.storage[op.result()] = {pointerAt(context.params, position), nullptr, nullptr};
+    emitParameterPacks(context, op.result());
     return Status::ok();
   }
   size_t position = std::find(plan.data.begin(), plan.data.end(), &op) - plan.data.begin();
@@ -108,36 +110,36 @@ Status emitLeaf(EmitContext &context, const Op &op) {
     return Error::internal(describeOp(op) + ": a leaf the plan does not know");
   llvm::Value *tensor = pointerAt(context.data, position);
   llvm::Value *size = context.index(type.stepType().numElements());
-  llvm::Value *exampleBase =
-      context.elementPointer(element, tensor, builder.CreateMul(context.example, size));
-  if (!type.isSequence()) {
-    context.storage[op.result()] = {exampleBase, nullptr};
-    return Status::ok();
-  }
-  // Time-major [T, B, ...]: consecutive steps of one example are B * size elements apart.
-  Storage inPlace{exampleBase, builder.CreateMul(context.batchSize, size)};
+  // [B, ...], or time-major [T, B, ...]: consecutive steps of one example are B * size apart.
+  Storage inPlace{tensor, type.isSequence() ? builder.CreateMul(context.batchSize, size) : nullptr,
+                  size};
   if (!plan.dataIsPrime[position]) {
     context.storage[op.result()] = inPlace;
     return Status::ok();
   }
   // A prime: its first P steps, then zeros up to the example's length (feed never reads them).
   Storage copy = context.slotStorage(op.result());
-  llvm::Value *prime = context.primeLength(type.axis);
-  context.emitLoop(
-      context.index(0), prime,
-      [&](llvm::Value *t) {
-        context.copyElements(element, context.stepPointer(copy, element, t),
-                             context.stepPointer(inPlace, element, t), size);
-      },
-      "t");
-  llvm::Value *rest = builder.CreateSub(context.axisLength(type.axis), prime);
-  context.zeroElements(element, context.stepPointer(copy, element, prime),
-                       builder.CreateMul(rest, size));
+  context.forEachExample([&] {
+    llvm::Value *prime = context.primeLength(type.axis);
+    context.emitLoop(
+        context.index(0), context.axisLength(type.axis),
+        [&](llvm::Value *t) {
+          llvm::Value *to = context.stepPointer(copy, element, t);
+          context.emitIf(builder.CreateICmpSLT(t, prime), [&] {
+            context.copyElements(element, to, context.stepPointer(inPlace, element, t), size);
+          });
+          context.emitIf(builder.CreateICmpSGE(t, prime),
+                         [&] { context.zeroElements(element, to, size); });
+        },
+        "t");
+  });
   context.storage[op.result()] = copy;
   return Status::ok();
 }
 
-/// A per-step op outside a scan over the steps of its result's axis, or once when static.
+/// Runs a per-step op: once when batch-invariant, as one GEMM when planned so, else for every
+/// example — over the example's steps of the result's axis when the op is a sequence op outside
+/// a scan.
 Status emitPerStepOp(EmitContext &context, const Op &op, const StepPosition &position) {
   const ir::Value *result = op.result();
   if (context.plan.foldedTransposes.count(&op)) {
@@ -147,28 +149,34 @@ Status emitPerStepOp(EmitContext &context, const Op &op, const StepPosition &pos
   }
   Storage storage = context.slotStorage(result);
   context.storage[result] = storage;
+  if (context.plan.batchedMatMuls.count(&op))
+    return emitBatchedMatMul(context, op);
   llvm::Type *resultElement = context.elementType(result->type());
-  if (!result->type().isSequence()) {
+  Status status = Status::ok();
+  auto emitAt = [&](llvm::Value *t, const StepPosition &at) {
     std::vector<llvm::Value *> operands;
     for (const ir::Value *operand : op.operands())
-      operands.push_back(context.stepPointer(operand, context.index(0)));
-    return emitStepOp(context, op, storage.base, operands, position);
+      operands.push_back(context.stepPointer(operand, t));
+    if (status)
+      status = emitStepOp(context, op, context.stepPointer(storage, resultElement, t), operands, at);
+  };
+  if (context.plan.isBatchInvariant(result)) {
+    emitAt(context.index(0), position);
+    return status;
+  }
+  if (!result->type().isSequence()) {
+    context.forEachExample([&] { emitAt(context.index(0), position); });
+    return status;
   }
   const std::string &axis = result->type().axis;
-  llvm::Value *prime = context.primeLength(axis);
-  Status status = Status::ok();
-  context.emitLoop(
-      context.index(0), context.axisLength(axis),
-      [&](llvm::Value *t) {
-        std::vector<llvm::Value *> operands;
-        for (const ir::Value *operand : op.operands())
-          operands.push_back(context.stepPointer(operand, t));
-        StepPosition step{context.builder.CreateAdd(t, context.index(1)), prime};
-        if (status)
-          status = emitStepOp(context, op, context.stepPointer(storage, resultElement, t), operands,
-                              step);
-      },
-      "t");
+  context.forEachExample([&] {
+    context.emitLoop(
+        context.index(0), context.axisLength(axis),
+        [&](llvm::Value *t) {
+          emitAt(t, StepPosition{context.builder.CreateAdd(t, context.index(1)), axis});
+        },
+        "t");
+  });
   return status;
 }
 
@@ -190,14 +198,12 @@ public:
 
     loadArguments();
     computeSlotPointers();
-    Status status = Status::ok();
-    context_.emitLoop(
-        context_.index(0), context_.batchSize,
-        [&](llvm::Value *example) {
-          if (status)
-            status = emitExample(example);
-        },
-        "example");
+    computeLongestLengths();
+    if (!context_.plan.failingOps.empty())
+      builder.CreateCall(context_.runtimeFunction("rnnc_rt_begin_batch", builder.getVoidTy(),
+                                                  {context_.pointerType, context_.indexType}),
+                         {context_.runtimeContext, context_.batchSize});
+    Status status = emitTopLevel();
     builder.CreateRetVoid();
     return status;
   }
@@ -226,8 +232,8 @@ private:
     llvm::Type *pointer = context_.pointerType;
     context_.batchSize = argsField(BatchSizeField, context_.indexType);
     paddedLengthsArray_ = argsField(PaddedLengthsField, pointer);
-    lengthsArray_ = argsField(LengthsField, pointer);
-    primeLengthsArray_ = argsField(PrimeLengthsField, pointer);
+    context_.lengthsArray = argsField(LengthsField, pointer);
+    context_.primeLengthsArray = argsField(PrimeLengthsField, pointer);
     context_.params = argsField(ParamsField, pointer);
     context_.data = argsField(DataField, pointer);
     outputs_ = argsField(OutputsField, pointer);
@@ -238,65 +244,43 @@ private:
           loadIndex(paddedLengthsArray_, context_.index(static_cast<int64_t>(axis))));
   }
 
-  /// Static slots at their planned offsets; sequence slots after them, each as long as T steps.
+  /// Slots one after the other, each as large as the batch needs (WorkspaceSlot::bytes).
   void computeSlotPointers() {
     llvm::IRBuilder<> &builder = context_.builder;
-    const KernelPlan &plan = context_.plan;
-    llvm::Value *offset = context_.index(plan.staticBytes);
-    for (const WorkspaceSlot &slot : plan.slots) {
-      if (!slot.isSequence) {
-        context_.slotPointers.push_back(context_.elementPointer(builder.getInt8Ty(), workspace_,
-                                                                context_.index(slot.staticOffset)));
-        continue;
-      }
+    llvm::Value *offset = context_.index(0);
+    for (const WorkspaceSlot &slot : context_.plan.slots) {
       context_.slotPointers.push_back(
           context_.elementPointer(builder.getInt8Ty(), workspace_, offset));
-      llvm::Value *steps = context_.paddedLengths[slot.axis];
-      if (slot.segmentFactor > 1)
-        steps = builder.CreateUDiv(builder.CreateAdd(steps, context_.index(slot.segmentFactor - 1)),
-                                   context_.index(slot.segmentFactor));
-      llvm::Value *bytes = builder.CreateMul(steps, context_.index(slot.bytesPerStep));
+      llvm::Value *rows = slot.perExample ? context_.batchSize : context_.index(1);
+      if (slot.isSequence) {
+        llvm::Value *steps = context_.paddedLengths[slot.axis];
+        if (slot.segmentFactor > 1)
+          steps = builder.CreateUDiv(
+              builder.CreateAdd(steps, context_.index(slot.segmentFactor - 1)),
+              context_.index(slot.segmentFactor));
+        rows = builder.CreateMul(rows, steps);
+      }
+      llvm::Value *bytes = builder.CreateMul(rows, context_.index(slot.bytesPerStep));
       bytes = builder.CreateAnd(builder.CreateAdd(bytes, context_.index(kSlotAlignment - 1)),
                                 context_.index(-kSlotAlignment));
       offset = builder.CreateAdd(offset, bytes);
     }
   }
 
-  Status emitExample(llvm::Value *example) {
+  void computeLongestLengths() {
     llvm::IRBuilder<> &builder = context_.builder;
-    const KernelPlan &plan = context_.plan;
-    context_.example = example;
-    context_.storage.clear();
-    context_.lengths.clear();
-    context_.primeLengths.clear();
-    for (size_t axis = 0; axis < plan.axes.size(); ++axis) {
-      llvm::Value *at = builder.CreateAdd(
-          builder.CreateMul(context_.index(static_cast<int64_t>(axis)), context_.batchSize),
-          example);
-      context_.lengths.push_back(loadIndex(lengthsArray_, at));
-      context_.primeLengths.push_back(loadIndex(primeLengthsArray_, at));
+    for (const std::string &axis : context_.plan.axes) {
+      llvm::Value *longest = builder.CreateAlloca(context_.indexType);
+      builder.CreateStore(context_.index(0), longest);
+      context_.forEachExample([&] {
+        llvm::Value *current = builder.CreateLoad(context_.indexType, longest);
+        llvm::Value *length = context_.axisLength(axis);
+        builder.CreateStore(builder.CreateSelect(builder.CreateICmpSGT(length, current), length,
+                                                 current),
+                            longest);
+      });
+      context_.longestLengths.push_back(builder.CreateLoad(context_.indexType, longest));
     }
-    if (!plan.failingOps.empty())
-      builder.CreateCall(context_.runtimeFunction("rnnc_rt_begin_example", builder.getVoidTy(),
-                                                  {context_.pointerType, context_.indexType}),
-                         {context_.runtimeContext, example});
-    if (Status status = emitTopLevel(); !status)
-      return status;
-    if (!plan.failingOps.empty()) {
-      // Stop after the example that failed, as the interpreter does.
-      llvm::Value *failed = builder.CreateCall(
-          context_.runtimeFunction("rnnc_rt_failed", context_.tokenType, {context_.pointerType}),
-          {context_.runtimeContext});
-      llvm::BasicBlock *stop =
-          llvm::BasicBlock::Create(context_.llvmContext, "failed", context_.function);
-      llvm::BasicBlock *next =
-          llvm::BasicBlock::Create(context_.llvmContext, "next", context_.function);
-      builder.CreateCondBr(builder.CreateICmpNE(failed, builder.getInt32(0)), stop, next);
-      builder.SetInsertPoint(stop);
-      builder.CreateRetVoid();
-      builder.SetInsertPoint(next);
-    }
-    return Status::ok();
   }
 
   Status emitTopLevel() {
@@ -330,40 +314,51 @@ private:
     int64_t size = output.type.stepType().numElements();
     llvm::Value *tensor = loadPointer(outputs_, index);
     if (output.layout == OutputLayout::SummedOverBatch) {
-      llvm::Value *source = context_.stepPointer(value, context_.index(0));
-      context_.emitLoop(size, [&](llvm::Value *i) {
-        llvm::Value *sum =
-            builder.CreateFAdd(context_.loadReal(tensor, i), context_.loadReal(source, i));
-        context_.storeReal(sum, tensor, i);
-      });
+      // Example by example in order, as the interpreter sums them; once when already summed.
+      auto addToOutput = [&] {
+        llvm::Value *source = context_.stepPointer(value, context_.index(0));
+        context_.emitLoop(size, [&](llvm::Value *i) {
+          llvm::Value *sum =
+              builder.CreateFAdd(context_.loadReal(tensor, i), context_.loadReal(source, i));
+          context_.storeReal(sum, tensor, i);
+        });
+      };
+      const ir::Op *producer = value->definingOp();
+      if (producer && context_.plan.batchSummedOuters.count(producer))
+        addToOutput();
+      else
+        context_.forEachExample(addToOutput);
       return Status::ok();
     }
     if (!output.type.isSequence()) {
-      llvm::Value *target = context_.elementPointer(
-          element, tensor, builder.CreateMul(context_.example, context_.index(size)));
-      context_.copyElements(element, target, context_.stepPointer(value, context_.index(0)),
-                            context_.index(size));
+      context_.forEachExample([&] {
+        llvm::Value *target = context_.elementPointer(
+            element, tensor, builder.CreateMul(context_.example, context_.index(size)));
+        context_.copyElements(element, target, context_.stepPointer(value, context_.index(0)),
+                              context_.index(size));
+      });
       return Status::ok();
     }
     // [T, B, ...]: step t of example b at (t * B + b) * size; zeros (from the caller) past L.
-    context_.emitLoop(
-        context_.index(0), context_.axisLength(output.type.axis),
-        [&](llvm::Value *t) {
-          llvm::Value *row =
-              builder.CreateAdd(builder.CreateMul(t, context_.batchSize), context_.example);
-          llvm::Value *target = context_.elementPointer(
-              element, tensor, builder.CreateMul(row, context_.index(size)));
-          context_.copyElements(element, target, context_.stepPointer(value, t),
-                                context_.index(size));
-        },
-        "t");
+    context_.forEachExample([&] {
+      context_.emitLoop(
+          context_.index(0), context_.axisLength(output.type.axis),
+          [&](llvm::Value *t) {
+            llvm::Value *row =
+                builder.CreateAdd(builder.CreateMul(t, context_.batchSize), context_.example);
+            llvm::Value *target = context_.elementPointer(
+                element, tensor, builder.CreateMul(row, context_.index(size)));
+            context_.copyElements(element, target, context_.stepPointer(value, t),
+                                  context_.index(size));
+          },
+          "t");
+    });
     return Status::ok();
   }
 
   EmitContext &context_;
   const ir::Graph &graph_;
-  llvm::Value *paddedLengthsArray_ = nullptr, *lengthsArray_ = nullptr,
-              *primeLengthsArray_ = nullptr, *outputs_ = nullptr, *workspace_ = nullptr;
+  llvm::Value *paddedLengthsArray_ = nullptr, *outputs_ = nullptr, *workspace_ = nullptr;
 };
 
 } // namespace

@@ -1,11 +1,14 @@
 // planKernel: numbers a graph's leaves and outputs for the kernel ABI, finds its time axes, checks
-// every op has a lowering, and gives every materialised value a workspace slot (KernelPlan.h).
-// Values that are views of other storage get no slot: params and inputs (read in place), and the
-// results of repeat (a sequence with step stride 0), last and first (a step of their operand) and
-// feed (one of its operands).
+// every op has a lowering, finds the batch-invariant values, chooses the batched products and
+// gives every materialised value a workspace slot (KernelPlan.h). Values that are views of other
+// storage get no slot: params and inputs (read in place) and the results of repeat (a sequence
+// with step stride 0).
 #include "compiler/codegen/KernelPlan.h"
 
+#include "runtime/Gemm.h"
+
 #include <algorithm>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -34,10 +37,6 @@ size_t KernelPlan::axisIndex(const std::string &axis) const {
 }
 
 namespace {
-
-int64_t roundUp(int64_t bytes) {
-  return (bytes + kSlotAlignment - 1) / kSlotAlignment * kSlotAlignment;
-}
 
 /// Whether the code generator has a lowering for `kind`. Every op kind added to ir/Ops.def is
 /// unsupported until an emitter handles it, so a new op is a clear error, never a crash.
@@ -104,13 +103,16 @@ bool isView(const Op &op) {
   case OpKind::Input:
   case OpKind::Target:
   case OpKind::Repeat:
-  case OpKind::Last:
-  case OpKind::First:
-  case OpKind::Feed:
     return true;
   default:
     return false;
   }
+}
+
+/// Ops whose result differs between examples whatever their operands.
+bool isPerExampleSource(OpKind kind) {
+  return kind == OpKind::Input || kind == OpKind::Target || kind == OpKind::Feed ||
+         kind == OpKind::Sample || kind == OpKind::Scan;
 }
 
 bool canFail(OpKind kind) {
@@ -122,6 +124,7 @@ public:
   Planner(const ir::Graph &graph, const PlanOptions &options) : graph_(graph) {
     plan_.entryName = options.entryName;
     plan_.precision = options.precision;
+    plan_.vectorBytes = options.vectorBytes;
   }
 
   Expected<KernelPlan> run() {
@@ -139,6 +142,8 @@ public:
     findFoldedTransposes(graph_.body());
     if (Status outputs = planOutputs(); !outputs)
       return outputs.takeError();
+    findBatchInvariants(graph_.body());
+    findBatchSummedOuters();
     assignSlots(graph_.body());
     return std::move(plan_);
   }
@@ -167,6 +172,102 @@ private:
       if (owned->kind() == OpKind::Transpose && onlyMatMulLeft.count(owned->result()) &&
           onlyMatMulLeft[owned->result()])
         plan_.foldedTransposes.insert(owned.get());
+  }
+
+  /// A value is batch-invariant when it is not a sequence, comes from no input, and is computed
+  /// from invariant values only; a scan's static argument is invariant when its operand is.
+  void findBatchInvariants(const ir::Block &block) {
+    for (const auto &owned : block.ops()) {
+      const Op &op = *owned;
+      if (op.kind() == OpKind::Scan) {
+        for (size_t i = op.numCarries() + op.numSteps(); i < op.numOperands(); ++i) {
+          staticOperand_[op.body()->argument(i)] = op.operand(i);
+          if (plan_.isBatchInvariant(op.operand(i)))
+            plan_.batchInvariant.insert(op.body()->argument(i));
+        }
+        findBatchInvariants(*op.body());
+      }
+      if (isPerExampleSource(op.kind()) || op.numResults() != 1 ||
+          op.result()->type().isSequence())
+        continue;
+      bool invariant = true;
+      for (const ir::Value *operand : op.operands())
+        invariant = invariant && plan_.isBatchInvariant(operand);
+      if (invariant)
+        plan_.batchInvariant.insert(op.result());
+    }
+  }
+
+  /// sum_outer ops at the top level whose every use is an output summed over the batch.
+  void findBatchSummedOuters() {
+    std::unordered_map<const ir::Value *, bool> onlySummedOutputs;
+    for (const auto &owned : graph_.body().ops()) {
+      const Op &op = *owned;
+      for (const ir::Value *operand : op.operands()) {
+        bool summed = false;
+        if (op.kind() == OpKind::Output)
+          for (const KernelOutput &output : plan_.outputs)
+            summed = summed || (output.op == &op && output.layout == OutputLayout::SummedOverBatch);
+        auto [entry, inserted] = onlySummedOutputs.emplace(operand, summed);
+        if (!inserted)
+          entry->second = entry->second && summed;
+      }
+    }
+    for (const auto &owned : graph_.body().ops())
+      if (owned->kind() == OpKind::SumOuter && onlySummedOutputs[owned->result()])
+        plan_.batchSummedOuters[owned.get()] = {};
+  }
+
+  /// Chooses a GEMM over the batch for `op` when its left operand is invariant and its right
+  /// operand a vector per example (laid out densely in rows when it is a whole sequence).
+  void planBatchedMatMul(const Op &op) {
+    const ir::Value *left = op.operand(0), *right = op.operand(1);
+    const ir::Op *rightProducer = right->definingOp();
+    if (left->type().shape.size() != 2 || right->type().shape.size() != 1 ||
+        !plan_.isBatchInvariant(left) || plan_.isBatchInvariant(right) ||
+        (rightProducer && rightProducer->kind() == OpKind::Repeat))
+      return;
+    BatchedMatMul product;
+    const ir::Value *packed = left;
+    while (true) {
+      const Op *producer = packed->definingOp();
+      if (producer && plan_.foldedTransposes.count(producer)) {
+        product.transposed = !product.transposed;
+        packed = producer->operand(0);
+      } else if (auto found = staticOperand_.find(packed); found != staticOperand_.end()) {
+        packed = found->second;
+      } else {
+        break;
+      }
+    }
+    product.packed = packed;
+    product.packAtEntry = packed->definingOp() && packed->definingOp()->kind() == OpKind::Param;
+    auto key = std::make_pair(packed, product.transposed);
+    auto slot = packSlots_.find(key);
+    if (slot == packSlots_.end() || !product.packAtEntry) {
+      const std::vector<int64_t> &shape = left->type().shape;
+      WorkspaceSlot pack;
+      pack.perExample = false;
+      pack.bytesPerStep = packedElements(shape[0], shape[1], elementBytes(left->type(),
+                                                                          plan_.precision)) *
+                          elementBytes(left->type(), plan_.precision);
+      plan_.slots.push_back(pack);
+      slot = packSlots_.insert_or_assign(key, plan_.slots.size() - 1).first;
+    }
+    product.packSlot = slot->second;
+    plan_.batchedMatMuls[&op] = product;
+  }
+
+  void planBatchSummedOuter(const Op &op, BatchSummedOuter &outer) {
+    const ir::Type &left = op.operand(0)->type(), &right = op.operand(1)->type();
+    int64_t bytes = elementBytes(left, plan_.precision);
+    outer.leftRows = addSlot(left);
+    WorkspaceSlot packed;
+    packed.isSequence = true;
+    packed.axis = plan_.axisIndex(right.axis);
+    packed.bytesPerStep = packedElements(right.numElements(), 1, bytes) * bytes;
+    plan_.slots.push_back(packed);
+    outer.packedRight = plan_.slots.size() - 1;
   }
 
   void numberLeaves() {
@@ -221,18 +322,17 @@ private:
     return Status::ok();
   }
 
-  size_t addStaticSlot(const ir::Type &type) {
+  size_t addStaticSlot(const ir::Type &type, bool perExample) {
     WorkspaceSlot slot;
     slot.bytesPerStep = type.numElements() * elementBytes(type, plan_.precision);
-    slot.staticOffset = plan_.staticBytes;
-    plan_.staticBytes += roundUp(slot.bytesPerStep);
+    slot.perExample = perExample;
     plan_.slots.push_back(slot);
     return plan_.slots.size() - 1;
   }
 
-  size_t addSlot(const ir::Type &type) {
+  size_t addSlot(const ir::Type &type, bool perExample = true) {
     if (!type.isSequence())
-      return addStaticSlot(type);
+      return addStaticSlot(type, perExample);
     WorkspaceSlot slot;
     slot.bytesPerStep = type.numElements() * elementBytes(type, plan_.precision);
     slot.isSequence = true;
@@ -250,8 +350,15 @@ private:
         std::vector<size_t> &carries = plan_.carrySlots[&op];
         for (int copy = 0; copy < 2; ++copy)
           for (size_t i = 0; i < op.numCarries(); ++i)
-            carries.push_back(addStaticSlot(op.body()->argument(i)->type()));
+            carries.push_back(addStaticSlot(op.body()->argument(i)->type(), true));
         assignSlots(*op.body());
+      }
+      if (op.kind() == OpKind::MatMul)
+        planBatchedMatMul(op);
+      bool summedOverBatch = false;
+      if (auto outer = plan_.batchSummedOuters.find(&op); outer != plan_.batchSummedOuters.end()) {
+        planBatchSummedOuter(op, outer->second);
+        summedOverBatch = true;
       }
       bool isPrime = op.kind() == OpKind::Input &&
                      plan_.dataIsPrime[std::find(plan_.data.begin(), plan_.data.end(), &op) -
@@ -259,25 +366,34 @@ private:
       if ((isView(op) && !isPrime) || plan_.foldedTransposes.count(&op))
         continue;
       for (size_t i = 0; i < op.numResults(); ++i)
-        plan_.valueSlots[op.result(i)] = addSlot(op.result(i)->type());
+        plan_.valueSlots[op.result(i)] =
+            addSlot(op.result(i)->type(),
+                    !summedOverBatch && !plan_.isBatchInvariant(op.result(i)));
     }
   }
 
   const ir::Graph &graph_;
   KernelPlan plan_;
+  /// Scan body arguments that are statics, to the scan operand they stand for.
+  std::unordered_map<const ir::Value *, const ir::Value *> staticOperand_;
+  /// Pack slots of parameters, by (parameter, transposed).
+  std::map<std::pair<const ir::Value *, bool>, size_t> packSlots_;
 };
 
 } // namespace
 
-int64_t KernelPlan::workspaceBytes(int64_t /*batchSize*/,
+int64_t WorkspaceSlot::bytes(int64_t batchSize, const std::vector<int64_t> &paddedLengths) const {
+  int64_t rows = perExample ? batchSize : 1;
+  if (isSequence)
+    rows *= (paddedLengths.at(axis) + segmentFactor - 1) / segmentFactor;
+  return (bytesPerStep * rows + kSlotAlignment - 1) / kSlotAlignment * kSlotAlignment;
+}
+
+int64_t KernelPlan::workspaceBytes(int64_t batchSize,
                                    const std::vector<int64_t> &paddedLengths) const {
-  int64_t bytes = staticBytes;
-  for (const WorkspaceSlot &slot : slots) {
-    if (!slot.isSequence)
-      continue;
-    int64_t steps = (paddedLengths.at(slot.axis) + slot.segmentFactor - 1) / slot.segmentFactor;
-    bytes += roundUp(slot.bytesPerStep * steps);
-  }
+  int64_t bytes = 0;
+  for (const WorkspaceSlot &slot : slots)
+    bytes += slot.bytes(batchSize, paddedLengths);
   return bytes;
 }
 

@@ -1,15 +1,24 @@
 // The strategy of a compiled graph, chosen before any LLVM IR is emitted (style.md habit 8), and
-// the interface a host needs to call the kernel. No LLVM types here: the JIT backend and, later,
-// AOT headers read the same plan.
+// the interface a host needs to call the kernel. No LLVM types here: the JIT backend and the AOT
+// headers read the same plan.
 //
-// Strategy `PerExample` (the only one so far): one entry function loops over the examples of the
-// batch in order and runs the graph for each like the reference interpreter does — every scan a
-// loop over the example's own length, every op outside a scan whose operands are sequences a
-// loop over the steps, every per-step op a loop nest over its static shape (the vectoriser's
-// business). Values live in one workspace the caller provides: static values at fixed offsets,
-// sequences (T steps of their axis, T the batch's padded length) after them. Inputs and targets
-// are read in place from the caller's time-major tensors; primes are copied with zeros past the
-// prime, as the interpreter pads them.
+// Strategy: batched. The kernel runs every example of the batch together, op by op: an op outside
+// a scan over all examples (and, for a sequence, each example's own steps); a scan as one loop
+// over the batch's longest length on its axis in which every body op runs for the examples that
+// have that step (an example past its length keeps its carried state; a reverse scan starts each
+// example at its own last step). Each example sees exactly the computation the reference
+// interpreter does for it alone.
+//
+// Values live in one workspace the caller provides. A value that depends on no example (a
+// parameter, a constant, a transposed weight: `batchInvariant`) has one copy; any other has one
+// row per example: a static value [B, n], a sequence [T, B, n] (time-major, like the caller's
+// tensors, so inputs and targets are read in place). Primes are copied with zeros past the prime.
+//
+// Products. A matmul whose left operand is batch-invariant and whose right operand is a vector
+// per example runs as one GEMM over all B rows (inside a scan) or all T·B rows (a time-parallel
+// product outside scans) on the runtime's packed micro-kernel (runtime/Gemm.h); its left operand
+// is packed once per call when it is a parameter (`packAtEntry`). A sum_outer whose only uses are
+// outputs summed over the batch becomes one GEMM over every valid (t, b) row: Σ_b Σ_t a bᵀ.
 //
 // Fusion decided here: a transpose whose only uses are left operands of matmuls is folded into
 // them (KernelPlan::foldedTransposes).
@@ -40,14 +49,30 @@ struct KernelOutput {
   ir::Type type; ///< The type of the output's operand.
 };
 
-/// A block of the workspace. A static slot holds one value; a sequence slot holds T steps of its
-/// axis (ceil(T / factor) for a segment axis), T the batch's padded length.
+/// A block of the workspace. A static slot holds one value (per example unless batch-invariant);
+/// a sequence slot holds T steps of its axis (ceil(T / factor) for a segment axis), T the batch's
+/// padded length, each step B rows.
 struct WorkspaceSlot {
-  int64_t bytesPerStep = 0;
+  int64_t bytesPerStep = 0; ///< Of one example (one row).
   bool isSequence = false;
+  bool perExample = true;
   size_t axis = 0;           ///< Sequence slots: index of the base axis in KernelPlan::axes.
   int64_t segmentFactor = 1; ///< Sequence slots over a segment axis `t/K`: K.
-  int64_t staticOffset = 0;  ///< Static slots: bytes from the start of the workspace.
+  /// Bytes of the slot, rounded up to kSlotAlignment, for a batch.
+  int64_t bytes(int64_t batchSize, const std::vector<int64_t> &paddedLengths) const;
+};
+
+/// A matmul run as one GEMM over the rows of all examples (see the file comment).
+struct BatchedMatMul {
+  size_t packSlot = 0;            ///< Where the packed left operand lives.
+  const ir::Value *packed = nullptr; ///< The value packed: a parameter or other invariant value.
+  bool transposed = false;        ///< `packed` is the transpose of the left operand.
+  bool packAtEntry = false;       ///< `packed` is a parameter: packed once when the kernel starts.
+};
+
+/// A sum_outer computed summed over the batch with one GEMM (see the file comment).
+struct BatchSummedOuter {
+  size_t leftRows = 0, packedRight = 0; ///< Scratch slots: the valid rows of a; b packed.
 };
 
 /// Bytes a workspace slot starts at; every slot is a whole number of cache lines.
@@ -57,6 +82,8 @@ class KernelPlan {
 public:
   std::string entryName;
   ir::Precision precision = ir::Precision::Float;
+  /// The target's vector register width in bytes (16, 32 or 64): the micro-kernels' vectors.
+  int64_t vectorBytes = 32;
 
   /// Base time axes (segment axes `t/K` are numbered by their base), sorted by name.
   std::vector<std::string> axes;
@@ -68,7 +95,11 @@ public:
   std::vector<const ir::Op *> failingOps;
 
   std::vector<WorkspaceSlot> slots;
-  int64_t staticBytes = 0;
+  /// Values with one copy for the whole batch.
+  std::unordered_set<const ir::Value *> batchInvariant;
+  std::unordered_map<const ir::Op *, BatchedMatMul> batchedMatMuls;
+  std::unordered_map<const ir::Op *, BatchSummedOuter> batchSummedOuters;
+  bool isBatchInvariant(const ir::Value *value) const { return batchInvariant.count(value) != 0; }
   /// The slot of every value the kernel materialises.
   std::unordered_map<const ir::Value *, size_t> valueSlots;
   /// Per scan: the slots of its carried state, then of the next state (same order).
@@ -87,6 +118,8 @@ public:
 
 struct PlanOptions {
   ir::Precision precision = ir::Precision::Float;
+  /// The target's vector register width in bytes (codegen::vectorBytes of its machine).
+  int64_t vectorBytes = 32;
   std::string entryName = "rnnc_graph";
 };
 

@@ -1,10 +1,20 @@
-// Linear algebra (matmul, transpose, outer) on row-major static shapes. The loop orders are
+// Linear algebra. Batched products (KernelPlan.h) run on the generated GEMM micro-kernel
+// (GemmEmitter.cpp) with their shared operand packed by the runtime (runtime/Gemm.h): a matmul
+// over the rows of all examples, the packing of its left operand (at entry for a parameter), and
+// a sum_outer summed over the batch as one product over the valid (t, b) rows, gathered first:
+// a's rows as they are, b's rows straight into packed panels.
+//
+// Per example (matmul, transpose, outer) on row-major static shapes. The loop orders are
 // chosen for the vectoriser: a matrix-vector product is a dot product per row, an
 // llvm.fmuladd reduction over contiguous elements with reassociation allowed (so it becomes
 // <8 x float> FMAs into split accumulators); a product with a folded transpose (Wᵀ δ in the
 // backward) accumulates rows of W scaled by δ's elements; a matrix-matrix product runs i, p, j
 // so the inner loop streams contiguous rows of both the right operand and the result.
 #include "compiler/codegen/EmitContext.h"
+
+#include "runtime/Gemm.h"
+
+#include <algorithm>
 
 namespace rnnc::codegen {
 
@@ -146,6 +156,128 @@ Status emitLinearAlgebraOp(EmitContext &context, const ir::Op &op, llvm::Value *
   default:
     return Error::internal(describeOp(op) + ": not a linear algebra op");
   }
+}
+
+namespace {
+
+const char *realSuffix(EmitContext &context) {
+  return context.plan.precision == ir::Precision::Double ? "_f64" : "_f32";
+}
+
+/// Packs the left operand of `op` (planned batched) into its pack slot.
+void emitPack(EmitContext &context, const ir::Op &op, const BatchedMatMul &product) {
+  const std::vector<int64_t> &shape = op.operand(0)->type().shape;
+  int64_t m = shape[0], k = shape[1];
+  llvm::FunctionCallee pack = context.runtimeFunction(
+      std::string("rnnc_rt_pack") + realSuffix(context), context.builder.getVoidTy(),
+      {context.pointerType, context.pointerType, context.indexType, context.indexType,
+       context.indexType, context.indexType});
+  // Not transposed: A[i, p] at i k + p. Transposed: `packed` is Aᵀ stored [k, m], A[i, p] at p m + i.
+  int64_t strideI = product.transposed ? 1 : k, strideP = product.transposed ? m : 1;
+  context.builder.CreateCall(pack, {context.slotPointers[product.packSlot],
+                                    context.storageOf(product.packed).base, context.index(m),
+                                    context.index(k), context.index(strideI),
+                                    context.index(strideP)});
+}
+
+} // namespace
+
+void emitParameterPacks(EmitContext &context, const ir::Value *parameter) {
+  std::vector<std::pair<size_t, const ir::Op *>> packs;
+  for (const auto &[op, product] : context.plan.batchedMatMuls)
+    if (product.packAtEntry && product.packed == parameter)
+      packs.emplace_back(product.packSlot, op);
+  std::sort(packs.begin(), packs.end(), [](const auto &a, const auto &b) {
+    return a.first < b.first || (a.first == b.first && a.second->location().str() <
+                                                           b.second->location().str());
+  });
+  for (size_t i = 0; i < packs.size(); ++i)
+    if (i == 0 || packs[i].first != packs[i - 1].first)
+      emitPack(context, *packs[i].second, context.plan.batchedMatMuls.at(packs[i].second));
+}
+
+Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
+  llvm::IRBuilder<> &builder = context.builder;
+  const BatchedMatMul &product = context.plan.batchedMatMuls.at(&op);
+  if (!product.packAtEntry)
+    emitPack(context, op, product);
+  const std::vector<int64_t> &shape = op.operand(0)->type().shape;
+  const ir::Value *right = op.operand(1);
+  Storage x = context.storageOf(right);
+  Storage out = context.storageOf(op.result());
+  if (!x.rowStride || !out.rowStride)
+    return Error::internal(describeOp(op) + ": a batched product without rows");
+  // A whole sequence (time-major, dense) is T·B rows; a step or a static value B rows.
+  llvm::Value *rows = context.batchSize;
+  if (right->type().isSequence())
+    rows = builder.CreateMul(context.longestLength(right->type().axis), rows);
+  emitGemm(context, shape[0],
+           {rows, context.index(shape[1]), context.slotPointers[product.packSlot], x.base,
+            x.rowStride, context.index(1), out.base, out.rowStride});
+  return Status::ok();
+}
+
+Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
+  llvm::IRBuilder<> &builder = context.builder;
+  const BatchSummedOuter &outer = context.plan.batchSummedOuters.at(&op);
+  const ir::Value *a = op.operand(0), *b = op.operand(1);
+  const std::string &axis = a->type().axis;
+  int64_t m = a->type().stepType().numElements(), n = b->type().stepType().numElements();
+  int64_t lanes = kPanelBytes / (context.plan.precision == ir::Precision::Double ? 8 : 4);
+  int64_t panels = (n + lanes - 1) / lanes;
+  llvm::Value *leftRows = context.slotPointers[outer.leftRows];
+  llvm::Value *packed = context.slotPointers[outer.packedRight];
+
+  // The number of valid rows: the reduction length of the product and the panels' stride.
+  llvm::Value *counter = builder.CreateAlloca(context.indexType);
+  builder.CreateStore(context.index(0), counter);
+  context.forEachExample([&] {
+    builder.CreateStore(
+        builder.CreateAdd(builder.CreateLoad(context.indexType, counter), context.axisLength(axis)),
+        counter);
+  });
+  llvm::Value *validRows = builder.CreateLoad(context.indexType, counter);
+  builder.CreateStore(context.index(0), counter);
+  context.emitLoop(
+      context.index(0), context.longestLength(axis),
+      [&](llvm::Value *t) {
+        context.forEachExample([&] {
+          context.emitIf(builder.CreateICmpSLT(t, context.axisLength(axis)), [&] {
+            llvm::Value *p = builder.CreateLoad(context.indexType, counter);
+            context.copyElements(context.realType,
+                                 context.elementPointer(context.realType, leftRows,
+                                                        builder.CreateMul(p, context.index(m))),
+                                 context.stepPointer(a, t), context.index(m));
+            llvm::Value *row = context.stepPointer(b, t);
+            for (int64_t j = 0; j < panels; ++j) {
+              // Panel j, row p: packed[(j validRows + p) lanes ...], zeros past n.
+              llvm::Value *to = context.elementPointer(
+                  context.realType, packed,
+                  builder.CreateMul(
+                      builder.CreateAdd(builder.CreateMul(context.index(j), validRows), p),
+                      context.index(lanes)));
+              int64_t count = std::min(lanes, n - j * lanes);
+              context.copyElements(context.realType, to,
+                                   context.elementPointer(context.realType, row,
+                                                          context.index(j * lanes)),
+                                   context.index(count));
+              if (count < lanes)
+                context.zeroElements(
+                    context.realType,
+                    context.elementPointer(context.realType, to, context.index(count)),
+                    context.index(lanes - count));
+            }
+            builder.CreateStore(builder.CreateAdd(p, context.index(1)), counter);
+          });
+        });
+      },
+      "t");
+  // out[i, j] = Σ_p a_p[i] b_p[j]: rows i read a's gathered rows down a column.
+  Storage result = context.storageOf(op.result());
+  emitGemm(context, n,
+           {context.index(m), validRows, packed, leftRows, context.index(1), context.index(m),
+            result.base, context.index(n)});
+  return Status::ok();
 }
 
 } // namespace rnnc::codegen

@@ -58,6 +58,16 @@ createTargetMachine(const TargetSelection &selection) {
   return machine;
 }
 
+int64_t vectorBytes(const llvm::TargetMachine &machine) {
+  // The subtarget knows the features the CPU name implies, not only the explicit ones.
+  const llvm::MCSubtargetInfo *subtarget = machine.getMCSubtargetInfo();
+  if (subtarget->checkFeatures("+avx512f"))
+    return 64;
+  if (subtarget->checkFeatures("+avx"))
+    return 32;
+  return 16;
+}
+
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine) {
   module.setTargetTriple(machine.getTargetTriple().str());
   module.setDataLayout(machine.createDataLayout());

@@ -25,6 +25,10 @@ struct TargetSelection {
 Expected<std::unique_ptr<llvm::TargetMachine>>
 createTargetMachine(const TargetSelection &selection);
 
+/// The width in bytes of the widest vector registers `machine` has: 64 with AVX-512, 32 with AVX,
+/// else 16.
+int64_t vectorBytes(const llvm::TargetMachine &machine);
+
 /// Gives `module` the target's triple and data layout and every function its CPU and features,
 /// then runs LLVM's O3 pipeline (with the loop and SLP vectorisers) for that target.
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);

@@ -1,7 +1,8 @@
 // Ops on whole sequences, outside scans (docs/ir.md): shift, last, first, sum_time, sum_outer,
-// repeat, at_last, at_first, at_step, stack, and the segment/unsegment pair of checkpointing. Every
-// loop runs over the example's own length on the sequence's axis. last, first and repeat are views
-// (a step of their operand; the operand with step stride 0); the others fill a workspace slot.
+// repeat, at_last, at_first, at_step, stack, and the segment/unsegment pair of checkpointing. Each
+// runs for every example over the example's own length on the sequence's axis and fills a
+// workspace slot, except repeat, a view (its operand with step stride 0), and a sum_outer summed
+// over the batch, one GEMM (LinearAlgebraEmitter.cpp).
 #include "compiler/codegen/EmitContext.h"
 
 #include "runtime/KernelABI.h"
@@ -40,7 +41,7 @@ Status emitShift(EmitContext &context, const ir::Op &op, const Storage &result) 
     return Status::ok();
   }
   // out[1] = init; out[t] = x[t-1].
-  copyStep(context, type, result.base, init);
+  copyStep(context, type, context.stepPointer(result, element, context.index(0)), init);
   context.emitLoop(
       one, length,
       [&](llvm::Value *t) {
@@ -144,13 +145,12 @@ void emitUnsegment(EmitContext &context, const ir::Op &op, const Storage &result
       "unsegment");
 }
 
-} // namespace
-
-Status emitTimeOp(EmitContext &context, const ir::Op &op) {
+/// The op for the current example, into `storage`.
+Status emitExampleTimeOp(EmitContext &context, const ir::Op &op, const Storage &storage) {
   llvm::IRBuilder<> &builder = context.builder;
-  const ir::Value *result = op.result();
-  const ir::Type &resultType = result->type();
+  const ir::Type &resultType = op.result()->type();
   const ir::Value *operand = op.operand(0);
+  llvm::Type *element = context.elementType(resultType);
   switch (op.kind()) {
   case OpKind::Last:
   case OpKind::First: {
@@ -158,20 +158,10 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
         op.kind() == OpKind::First
             ? context.index(0)
             : builder.CreateSub(context.axisLength(operand->type().axis), context.index(1));
-    context.storage[result] = {context.stepPointer(operand, step), nullptr};
+    copyStep(context, resultType, context.stepPointer(storage, element, context.index(0)),
+             context.stepPointer(operand, step));
     return Status::ok();
   }
-  case OpKind::Repeat:
-    context.storage[result] = {context.stepPointer(operand, context.index(0)), context.index(0)};
-    return Status::ok();
-  default:
-    break;
-  }
-
-  Storage storage = context.slotStorage(result);
-  context.storage[result] = storage;
-  llvm::Type *element = context.elementType(resultType);
-  switch (op.kind()) {
   case OpKind::Shift:
     return emitShift(context, op, storage);
   case OpKind::Segment:
@@ -182,13 +172,19 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
     return Status::ok();
   case OpKind::SumTime:
   case OpKind::SumOuter:
-    emitTimeSum(context, op, storage.base);
+    emitTimeSum(context, op, context.stepPointer(storage, element, context.index(0)));
     return Status::ok();
   case OpKind::AtLast:
   case OpKind::AtFirst: {
     llvm::Value *length = context.axisLength(resultType.axis);
     int64_t size = resultType.stepType().numElements();
-    context.zeroElements(element, storage.base, builder.CreateMul(length, context.index(size)));
+    context.emitLoop(
+        context.index(0), length,
+        [&](llvm::Value *t) {
+          context.zeroElements(element, context.stepPointer(storage, element, t),
+                               context.index(size));
+        },
+        "t");
     llvm::Value *step = op.kind() == OpKind::AtFirst ? context.index(0)
                                                      : builder.CreateSub(length, context.index(1));
     copyStep(context, resultType, context.stepPointer(storage, element, step),
@@ -200,15 +196,14 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
     llvm::Value *length = context.axisLength(operand->type().axis);
     llvm::Value *inRange = builder.CreateAnd(builder.getInt1(step >= 1),
                                              builder.CreateICmpSLE(context.index(step), length));
+    llvm::Value *to = context.stepPointer(storage, element, context.index(0));
     context.emitIf(inRange, [&] {
-      copyStep(context, resultType, storage.base,
-               context.stepPointer(operand, context.index(step - 1)));
+      copyStep(context, resultType, to, context.stepPointer(operand, context.index(step - 1)));
     });
     context.emitIf(builder.CreateNot(inRange), [&] {
       emitFailure(context, op, static_cast<int32_t>(KernelErrorCode::StepOutOfRange),
                   context.index(step), length);
-      context.zeroElements(element, storage.base,
-                           context.index(resultType.stepType().numElements()));
+      context.zeroElements(element, to, context.index(resultType.stepType().numElements()));
     });
     return Status::ok();
   }
@@ -229,6 +224,27 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
   default:
     return Error::internal(describeOp(op) + ": not an op on whole sequences");
   }
+}
+
+} // namespace
+
+Status emitTimeOp(EmitContext &context, const ir::Op &op) {
+  const ir::Value *result = op.result();
+  if (op.kind() == OpKind::Repeat) {
+    Storage operand = context.storageOf(op.operand(0));
+    context.storage[result] = {operand.base, context.index(0), operand.rowStride};
+    return Status::ok();
+  }
+  Storage storage = context.slotStorage(result);
+  context.storage[result] = storage;
+  if (context.plan.batchSummedOuters.count(&op))
+    return emitBatchSummedOuter(context, op);
+  Status status = Status::ok();
+  context.forEachExample([&] {
+    if (status)
+      status = emitExampleTimeOp(context, op, storage);
+  });
+  return status;
 }
 
 } // namespace rnnc::codegen

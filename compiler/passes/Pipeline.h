@@ -16,9 +16,10 @@ struct PipelineOptions {
   /// Derive the `backward` graph (autodiff, then the clean-up passes).
   bool backward = false;
   AutodiffOptions autodiff;
-  /// Time-parallel hoisting (HoistTimeParallel.h) of every graph. Off by default: the
-  /// interpreter gains nothing from it; compiled backends turn it on.
-  bool hoist = false;
+  /// Time-parallel hoisting (HoistTimeParallel.h) of every graph. On for everything that runs a
+  /// model (compiled kernels need it to batch products over time; the interpreter gives the same
+  /// results either way); `rnnc ir` prints unhoisted IR unless asked.
+  bool hoist = true;
   /// Run ir::verifyModule after every pass; a failure is an internal error naming the pass.
   bool verifyEachPass = true;
   /// Called after every pass with its name (for --print-ir-after-all).
