@@ -1,5 +1,6 @@
 #include "compiler/backend/Backend.h"
 
+#include "compiler/aot/AotBackend.h"
 #include "compiler/jit/JitBackend.h"
 
 #include <functional>
@@ -29,6 +30,7 @@ const std::map<std::string, BackendFactory> &backendTable() {
          return std::unique_ptr<Backend>(std::make_unique<InterpreterBackend>());
        }},
       {"jit", jit::createJitBackend},
+      {"aot", aot::createAotBackend},
   };
   return table;
 }

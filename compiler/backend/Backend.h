@@ -1,7 +1,7 @@
 // Backends: what runs a graph of the IR on a batch. Every backend has the reference
 // interpreter's contract (ir/Interpreter.h: tensor layouts, lengths, generation, sampling), so
 // any two can be compared output for output. `interp` is the interpreter itself; compiled
-// backends (`jit`, later `aot`) live in their own directories, are listed in the table of
+// backends (`jit`, `aot`) live in their own directories, are listed in the table of
 // Backend.cpp, and compile a graph on its first run.
 #pragma once
 

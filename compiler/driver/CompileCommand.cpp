@@ -1,75 +1,125 @@
-// `rnnc compile model.rnn --emit=llvm|asm [-o FILE]`: compiles one graph of a model (forward by
-// default; backward is derived by the pass pipeline) with the LLVM code generator and writes the
-// optimised LLVM IR or the assembly of its kernel — the same code the JIT runs. The target is the
-// host unless --target (a triple), --cpu and --features say otherwise. Object files and C headers
-// (ahead-of-time compilation) come later.
-#include "compiler/codegen/Codegen.h"
+// `rnnc compile model.rnn [-o FILE] [--header FILE] [--emit=obj|asm|llvm]`: compiles a model
+// ahead of time (docs/aot.md) with the LLVM code generator, the same code the JIT runs.
+//
+// Two uses, one code path (compiler/aot/ModelLibrary.h):
+//   a library   with --emit=obj, --header or --name: every kernel of the model (forward,
+//               backward derived by the pass pipeline, generate when the model has one) with its
+//               ABI tables, symbols prefixed by the file stem or --name, written as an object (or
+//               assembly, or LLVM IR) plus the C header;
+//   inspection  --emit=llvm|asm alone: one kernel (--graph, default forward) named
+//               rnnc_<model>_<graph>, to read what the code generator makes of a graph.
+// --graph limits a library to one kernel too. The default is --emit=obj when -o names a file,
+// else LLVM IR on standard output. The target is the host unless --target (a triple), --cpu and
+// --features say otherwise.
+#include "compiler/aot/HeaderWriter.h"
+#include "compiler/aot/MachineCode.h"
+#include "compiler/aot/ModelLibrary.h"
 #include "compiler/codegen/Target.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelData.h"
+#include "compiler/driver/PipelineFlags.h"
 #include "compiler/passes/Pipeline.h"
 
-#include <llvm/ADT/SmallString.h>
-#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 namespace rnnc::driver {
 namespace {
 
-Expected<std::string> assemblyOf(llvm::Module &module, llvm::TargetMachine &machine) {
-  llvm::SmallString<4096> text;
-  llvm::raw_svector_ostream stream(text);
-  llvm::legacy::PassManager passes;
-  if (machine.addPassesToEmitFile(passes, stream, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    return Error::user("the target cannot emit assembly");
-  passes.run(module);
-  return std::string(text.str());
+Status writeOutput(const std::optional<std::string> &path, const std::string &bytes) {
+  if (!path || *path == "-") {
+    std::cout << bytes;
+    return Status::ok();
+  }
+  std::ofstream out(*path, std::ios::binary);
+  if (!(out << bytes) || !out.flush())
+    return Error::user("cannot write '" + *path + "'");
+  return Status::ok();
+}
+
+/// The graphs to compile: the one --graph names (deriving the backward when it is asked for),
+/// else the whole library, else forward alone.
+Expected<std::vector<aot::LibraryGraph>> graphsToCompile(ir::Module &module,
+                                                         const CommandLine &commandLine,
+                                                         const passes::PipelineOptions &pipeline,
+                                                         bool library) {
+  auto graphName = commandLine.get("--graph");
+  if (!graphName && library)
+    return aot::libraryGraphs(module, pipeline);
+  std::string name = graphName.value_or("forward");
+  // Hoisted like every compiled graph; the backward derived when it is asked for.
+  passes::PipelineOptions options = pipeline;
+  options.backward = name == "backward" && !module.findGraph("backward");
+  if (auto report = passes::runPipeline(module, options); !report)
+    return report.takeError();
+  auto graph = findGraph(module, name);
+  if (!graph)
+    return graph.takeError();
+  return std::vector<aot::LibraryGraph>{{name, *graph}};
 }
 
 Status compileCommand(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
-  commandLine.option("--emit", "llvm|asm", "what to write (default llvm)")
+  commandLine.option("--emit", "obj|asm|llvm", "what to write (default: obj with -o, else llvm)")
       .option("-o", "FILE", "write to FILE instead of standard output")
-      .option("--graph", "NAME", "the graph to compile: forward (default), backward, generate")
-      .option("--precision", "f32|f64", "arithmetic precision of the kernel (default f32)")
+      .option("--header", "FILE", "also write the C header of the compiled model")
+      .option("--name", "PREFIX", "prefix of every symbol (default: the model file's stem)")
+      .option("--graph", "NAME", "compile one kernel: forward, backward or generate")
+      .option("--precision", "f32|f64", "arithmetic precision of the kernels (default f32)")
       .option("--target", "TRIPLE", "target triple (default: the host)")
       .option("--cpu", "NAME", "target CPU, e.g. haswell (default: the host's)")
       .option("--features", "LIST", "target features, e.g. +avx2,+fma");
+  declarePipelineFlags(commandLine); // how the backward kernel is derived
   auto modelPath = parseCommandLine(commandLine, args,
-                                    "rnnc compile MODEL [-D NAME=VALUE]... --emit=llvm|asm "
-                                    "[-o FILE] [--graph NAME] [--target TRIPLE] [--cpu NAME] "
-                                    "[--features LIST]",
+                                    "rnnc compile MODEL [-D NAME=VALUE]... [-o FILE] "
+                                    "[--header FILE] [--emit=obj|asm|llvm] [--name PREFIX] "
+                                    "[--graph NAME] [--precision f32|f64] [--target TRIPLE] "
+                                    "[--cpu NAME] [--features LIST] [--truncate K] "
+                                    "[--checkpoint K]",
                                     "model file");
   if (!modelPath)
     return modelPath.takeError();
   if (!*modelPath)
     return Status::ok();
-  std::string emit = commandLine.get("--emit").value_or("llvm");
-  if (emit == "obj")
-    return Error::user("--emit=obj is not available yet (ahead-of-time compilation)");
-  if (emit != "llvm" && emit != "asm")
-    return Error::user("unknown value '" + emit + "' for --emit (expected llvm or asm)");
+  auto outputPath = commandLine.get("-o");
+  bool toFile = outputPath && *outputPath != "-";
+  std::string emit = commandLine.get("--emit").value_or(toFile ? "obj" : "llvm");
+  if (emit != "obj" && emit != "llvm" && emit != "asm")
+    return Error::user("unknown value '" + emit + "' for --emit (expected obj, asm or llvm)");
+  if (emit == "obj" && !toFile)
+    return Error::user("--emit=obj writes a binary object file: name it with -o FILE");
+  if (commandLine.has("--report"))
+    return Error::user("option '--report' applies to rnnc run, not rnnc compile");
   auto dtype = parseRealType("--precision", commandLine.get("--precision").value_or("f32"));
   if (!dtype)
     return dtype.takeError();
+  auto pipeline = pipelineOptions(commandLine, /*backward=*/true);
+  if (!pipeline)
+    return pipeline.takeError();
 
   auto module = loadModelWithOverrides(**modelPath, commandLine);
   if (!module)
     return module.takeError();
-  std::string graphName = commandLine.get("--graph").value_or("forward");
-  if (graphName == "backward" && !(*module)->findGraph("backward")) {
-    passes::PipelineOptions pipeline;
-    pipeline.backward = true;
-    if (auto report = passes::runPipeline(**module, pipeline); !report)
-      return report.takeError();
+  bool library = emit == "obj" || commandLine.has("--header") || commandLine.has("--name");
+  auto graphs = graphsToCompile(**module, commandLine, *pipeline, library);
+  if (!graphs)
+    return graphs.takeError();
+
+  aot::LibraryOptions options;
+  if (library) {
+    auto prefix = aot::symbolPrefix(**modelPath, commandLine.get("--name").value_or(""));
+    if (!prefix)
+      return prefix.takeError();
+    options.prefix = *prefix;
+  } else {
+    options.prefix = "rnnc_" + (*module)->name();
   }
-  auto graph = findGraph(**module, graphName);
-  if (!graph)
-    return graph.takeError();
+  options.source = std::filesystem::path(**modelPath).filename().string();
+  options.precision = *dtype == DType::F64 ? ir::Precision::Double : ir::Precision::Float;
 
   codegen::TargetSelection selection;
   selection.triple = commandLine.get("--target").value_or("");
@@ -79,33 +129,33 @@ Status compileCommand(const std::vector<std::string> &args) {
   if (!machine)
     return machine.takeError();
 
-  llvm::LLVMContext context;
-  codegen::PlanOptions options;
-  options.precision = *dtype == DType::F64 ? ir::Precision::Double : ir::Precision::Float;
-  options.entryName = "rnnc_" + (*module)->name() + "_" + graphName;
-  auto lowered = codegen::lowerGraph(**graph, context, options);
-  if (!lowered)
-    return lowered.takeError();
-  codegen::optimizeModule(*lowered->module, **machine);
+  auto compiled = aot::compileLibrary(**module, *graphs, options, **machine);
+  if (!compiled)
+    return compiled.takeError();
+  std::optional<std::string> header;
+  if (commandLine.has("--header")) {
+    auto text = aot::writeHeader(compiled->description);
+    if (!text)
+      return text.takeError();
+    header = text.take();
+  }
 
-  std::string text;
-  if (emit == "asm") {
-    auto assembly = assemblyOf(*lowered->module, **machine);
-    if (!assembly)
-      return assembly.takeError();
-    text = assembly.take();
+  std::string bytes;
+  if (emit == "llvm") {
+    llvm::raw_string_ostream stream(bytes);
+    compiled->module->print(stream, nullptr);
   } else {
-    llvm::raw_string_ostream stream(text);
-    lowered->module->print(stream, nullptr);
+    auto code = aot::emitMachineCode(*compiled->module, **machine,
+                                     emit == "obj" ? aot::MachineCodeKind::Object
+                                                   : aot::MachineCodeKind::Assembly);
+    if (!code)
+      return code.takeError();
+    bytes = code.take();
   }
-  auto outputPath = commandLine.get("-o");
-  if (!outputPath || *outputPath == "-") {
-    std::cout << text;
-    return Status::ok();
-  }
-  std::ofstream out(*outputPath, std::ios::binary);
-  if (!(out << text))
-    return Error::user("cannot write '" + *outputPath + "'");
+  if (Status written = writeOutput(outputPath, bytes); !written)
+    return written;
+  if (header)
+    return writeOutput(commandLine.get("--header"), *header);
   return Status::ok();
 }
 
@@ -115,7 +165,8 @@ int runCompile(const std::vector<std::string> &args) {
 
 } // namespace
 
-RNNC_REGISTER_COMMAND("compile", "compile a model's kernel with LLVM (--emit=llvm|asm)",
+RNNC_REGISTER_COMMAND("compile",
+                      "compile a model ahead of time: object file and C header (--emit=obj|asm|llvm)",
                       runCompile);
 
 } // namespace rnnc::driver

@@ -1,5 +1,7 @@
-// Differential tests of the `jit` backend against the reference interpreter, on every example
-// model (small dims, odd sizes so vector loops have remainders, batches whose lengths differ):
+// Differential tests of the compiled backends, `jit` (in-process) and `aot` (the object of
+// `rnnc compile`, linked by the C compiler and loaded), against the reference interpreter, on
+// every example model (small dims, odd sizes so vector loops have remainders, batches whose
+// lengths differ):
 //   forward   every output and the loss, in float (relative 1e-4) and double (1e-9);
 //   backward  the autodiff graph (passes::runPipeline): the same plus every grad.<param>, also
 //             with checkpointing and truncated BPTT;
@@ -19,14 +21,20 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <tuple>
+#include <vector>
 
 namespace rnnc {
 namespace {
 
 constexpr int64_t kBatch = 3, kSteps = 6, kMaxDim = 9;
 
-std::unique_ptr<backend::Backend> jitBackend() {
-  auto backend = backend::createBackend("jit");
+/// The compiled backends under test.
+const std::vector<std::string> kBackends = {"jit", "aot"};
+
+std::unique_ptr<backend::Backend> compiledBackend(const std::string &name) {
+  auto backend = backend::createBackend(name);
   EXPECT_TRUE(backend) << backend.error().message;
   return backend ? backend.take() : nullptr;
 }
@@ -55,7 +63,7 @@ void expectMatches(const TensorMap &expected, const TensorMap &actual, double to
   }
 }
 
-/// Runs `graph` on `batch` through the interpreter and the JIT in `precision` and compares.
+/// Runs `graph` on `batch` through the interpreter and a compiled backend and compares.
 void expectSameRun(backend::Backend &jit, const ir::Graph &graph, const ir::Batch &batch,
                    ir::RunOptions options, double tolerance) {
   auto expected = ir::runGraph(graph, batch, options);
@@ -93,14 +101,20 @@ ModelBatch randomBatch(const ir::Graph &graph, DType dtype) {
   return result;
 }
 
-class JitDifferentialTest : public ::testing::TestWithParam<std::string> {};
+/// (backend, example model path).
+class JitDifferentialTest
+    : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
+protected:
+  const std::string &backendName() const { return std::get<0>(GetParam()); }
+  const std::string &modelPath() const { return std::get<1>(GetParam()); }
+};
 
 TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(GetParam(), kMaxDim);
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph *forward = module->findGraph("forward");
   ASSERT_NE(forward, nullptr);
-  std::unique_ptr<backend::Backend> jit = jitBackend();
+  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
   ASSERT_NE(jit, nullptr);
   for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
     SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
@@ -113,7 +127,8 @@ TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
 }
 
 /// Derives the backward graph with `autodiff` options and compares it in float and double.
-void expectSameBackward(const std::string &path, const passes::AutodiffOptions &autodiff) {
+void expectSameBackward(const std::string &backendName, const std::string &path,
+                        const passes::AutodiffOptions &autodiff) {
   std::unique_ptr<ir::Module> module = test_support::loadSmallModel(path, kMaxDim);
   ASSERT_NE(module, nullptr);
   passes::PipelineOptions pipeline;
@@ -124,7 +139,7 @@ void expectSameBackward(const std::string &path, const passes::AutodiffOptions &
   const ir::Graph *backward = module->findGraph("backward");
   ASSERT_NE(backward, nullptr);
   ASSERT_FALSE(backward->opsOfKind(ir::OpKind::Output).empty());
-  std::unique_ptr<backend::Backend> jit = jitBackend();
+  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName);
   ASSERT_NE(jit, nullptr);
   for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
     SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
@@ -136,25 +151,27 @@ void expectSameBackward(const std::string &path, const passes::AutodiffOptions &
   }
 }
 
-TEST_P(JitDifferentialTest, BackwardMatchesInterpreter) { expectSameBackward(GetParam(), {}); }
+TEST_P(JitDifferentialTest, BackwardMatchesInterpreter) {
+  expectSameBackward(backendName(), modelPath(), {});
+}
 
 // Checkpointing (segments of 2 steps: segment/unsegment, scan results over `t/2`) and truncated
 // BPTT produce other graphs for the same gradients.
 TEST_P(JitDifferentialTest, CheckpointedBackwardMatchesInterpreter) {
-  expectSameBackward(GetParam(), {.truncate = 0, .checkpoint = 2});
+  expectSameBackward(backendName(), modelPath(), {.truncate = 0, .checkpoint = 2});
 }
 
 TEST_P(JitDifferentialTest, TruncatedBackwardMatchesInterpreter) {
-  expectSameBackward(GetParam(), {.truncate = 2, .checkpoint = 0});
+  expectSameBackward(backendName(), modelPath(), {.truncate = 2, .checkpoint = 0});
 }
 
 TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(GetParam(), kMaxDim);
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph *generate = module->findGraph("generate");
   if (!generate)
     GTEST_SKIP() << "no generate clause";
-  std::unique_ptr<backend::Backend> jit = jitBackend();
+  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
   ASSERT_NE(jit, nullptr);
   std::vector<const ir::Op *> generated = driver::generatedInputs(*generate);
   ASSERT_FALSE(generated.empty());
@@ -181,26 +198,24 @@ TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
   }
 }
 
-std::string modelName(const ::testing::TestParamInfo<std::string> &info) {
-  return std::filesystem::path(info.param).stem().string();
+/// "jit_elman", "aot_elman".
+std::string caseName(const ::testing::TestParamInfo<std::tuple<std::string, std::string>> &info) {
+  return std::get<0>(info.param) + "_" + std::filesystem::path(std::get<1>(info.param)).stem().string();
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, JitDifferentialTest,
-                         ::testing::ValuesIn(test_support::exampleModels()), modelName);
+                         ::testing::Combine(::testing::ValuesIn(kBackends),
+                                            ::testing::ValuesIn(test_support::exampleModels())),
+                         caseName);
 
-TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
-  std::unique_ptr<ir::Module> module =
-      test_support::loadSmallModel(RNNC_SOURCE_DIR "/examples/elman.rnn", kMaxDim);
-  ASSERT_NE(module, nullptr);
-  const ir::Graph &forward = *module->findGraph("forward");
-  std::unique_ptr<backend::Backend> jit = jitBackend();
-  ASSERT_NE(jit, nullptr);
+/// A bad batch gives the interpreter's messages, word for word.
+void expectInterpretersErrors(backend::Backend &jit, const ir::Graph &forward) {
   ModelBatch batch = randomBatch(forward, DType::F32);
   batch.data.at("x").data<int32_t>()[0] = 1000; // an out-of-range token id
   ir::RunOptions options;
   options.precision = ir::Precision::Float;
   auto expected = ir::runGraph(forward, batch.batch, options);
-  auto actual = jit->run(forward, batch.batch, options);
+  auto actual = jit.run(forward, batch.batch, options);
   ASSERT_FALSE(expected);
   ASSERT_FALSE(actual);
   EXPECT_EQ(actual.error().kind, ErrorKind::User);
@@ -208,24 +223,39 @@ TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
 
   batch.data.erase("y");
   expected = ir::runGraph(forward, batch.batch, options);
-  actual = jit->run(forward, batch.batch, options);
+  actual = jit.run(forward, batch.batch, options);
   ASSERT_FALSE(actual);
   EXPECT_EQ(actual.error().message, expected.error().message);
 }
 
-TEST(JitBackendTest, SecondRunReusesTheKernelAndMixedPrecisionTensorsAreConverted) {
+/// Calls `check` with every compiled backend and the forward graph of example `model`.
+template <typename Check> void forEachBackend(const std::string &model, Check check) {
   std::unique_ptr<ir::Module> module =
-      test_support::loadSmallModel(RNNC_SOURCE_DIR "/examples/gru.rnn", kMaxDim);
+      test_support::loadSmallModel(test_support::examplePath(model), kMaxDim);
   ASSERT_NE(module, nullptr);
   const ir::Graph &forward = *module->findGraph("forward");
-  std::unique_ptr<backend::Backend> jit = jitBackend();
-  ASSERT_NE(jit, nullptr);
-  // F64 tensors in a float run (and the other way round) are converted, as the interpreter does.
-  ModelBatch batch = randomBatch(forward, DType::F64);
-  ir::RunOptions options;
-  options.precision = ir::Precision::Float;
-  expectSameRun(*jit, forward, batch.batch, options, 1e-4);
-  expectSameRun(*jit, forward, batch.batch, options, 1e-4);
+  for (const std::string &name : kBackends) {
+    SCOPED_TRACE(name);
+    std::unique_ptr<backend::Backend> backend = compiledBackend(name);
+    ASSERT_NE(backend, nullptr);
+    check(*backend, forward);
+  }
+}
+
+TEST(JitBackendTest, BadBatchGivesTheInterpretersError) {
+  forEachBackend("elman", expectInterpretersErrors);
+}
+
+TEST(JitBackendTest, SecondRunReusesTheKernelAndMixedPrecisionTensorsAreConverted) {
+  forEachBackend("gru", [](backend::Backend &backend, const ir::Graph &forward) {
+    // F64 tensors in a float run (and the other way round) are converted, as the interpreter
+    // does.
+    ModelBatch batch = randomBatch(forward, DType::F64);
+    ir::RunOptions options;
+    options.precision = ir::Precision::Float;
+    expectSameRun(backend, forward, batch.batch, options, 1e-4);
+    expectSameRun(backend, forward, batch.batch, options, 1e-4);
+  });
 }
 
 } // namespace

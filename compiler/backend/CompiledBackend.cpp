@@ -1,0 +1,22 @@
+// CompiledBackend (CompiledBackend.h).
+#include "compiler/backend/CompiledBackend.h"
+
+namespace rnnc::backend {
+
+Expected<TensorMap> CompiledBackend::run(const ir::Graph &graph, const ir::Batch &batch,
+                                         const ir::RunOptions &options) {
+  auto shape = ir::checkBatch(graph, batch);
+  if (!shape)
+    return shape.takeError();
+  auto key = std::make_pair(&graph, options.precision);
+  auto found = kernels_.find(key);
+  if (found == kernels_.end()) {
+    auto compiled = compile(graph, options.precision);
+    if (!compiled)
+      return compiled.takeError();
+    found = kernels_.emplace(key, compiled.take()).first;
+  }
+  return runner_.run(found->second->runnable(), batch, *shape, options);
+}
+
+} // namespace rnnc::backend

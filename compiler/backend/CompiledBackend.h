@@ -1,0 +1,39 @@
+// What every backend that runs generated kernels shares (the JIT, compiler/jit/JitBackend.h, and
+// ahead-of-time libraries, compiler/aot/AotBackend.h): the batch is checked by the interpreter's
+// own ir::checkBatch, a graph is compiled on its first run once per precision and cached by its
+// address (Backend.h: the graph must outlive the backend's use), and kernels run through one
+// KernelRunner. A subclass says only how a graph becomes a kernel.
+#pragma once
+
+#include "compiler/backend/Backend.h"
+#include "compiler/backend/KernelRunner.h"
+
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace rnnc::backend {
+
+/// A kernel a compiled backend made: whatever keeps its code alive, and how to call it.
+class LoadedKernel {
+public:
+  virtual ~LoadedKernel() = default;
+  virtual RunnableKernel runnable() const = 0;
+};
+
+class CompiledBackend : public Backend {
+public:
+  Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
+                          const ir::RunOptions &options) final;
+
+protected:
+  /// Compiles `graph` in `precision`; called once per graph and precision.
+  virtual Expected<std::unique_ptr<LoadedKernel>> compile(const ir::Graph &graph,
+                                                          ir::Precision precision) = 0;
+
+private:
+  std::map<std::pair<const ir::Graph *, ir::Precision>, std::unique_ptr<LoadedKernel>> kernels_;
+  KernelRunner runner_;
+};
+
+} // namespace rnnc::backend
