@@ -14,6 +14,9 @@ config.test_exec_root = os.path.join(config.rnnc_obj_root, "test")
 bin_dir = os.path.join(config.rnnc_obj_root, "bin")
 config.environment["PATH"] = os.pathsep.join(
     [bin_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ.get("PATH", ""))])
+# The JIT's compile cache (compiler/jit/CompileCache.h) goes under the build tree, never into the
+# real home.
+config.environment["XDG_CACHE_HOME"] = os.path.join(config.rnnc_obj_root, "test", "cache")
 config.substitutions.append(("%examples", os.path.join(config.rnnc_src_root, "examples")))
 config.substitutions.append(("%python", config.python))
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rnnc::driver {
@@ -65,6 +66,12 @@ Expected<std::string> readFile(const std::string &path);
 /// and lowering. The module is verified before it is returned.
 Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
                                                  const std::map<std::string, long long> &dims);
+
+/// Loads model text (the model-file language) through the frontend and lowering, verified;
+/// `filename` names it in diagnostics.
+Expected<std::unique_ptr<ir::Module>>
+loadModuleFromSource(std::string_view source, const std::string &filename,
+                     const std::map<std::string, long long> &dims);
 
 using CommandFn = std::function<int(const std::vector<std::string> &args)>;
 struct CommandInfo {

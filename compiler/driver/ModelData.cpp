@@ -256,6 +256,79 @@ TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
   return used;
 }
 
+int64_t batchSizeOf(const ir::Graph &graph, const TensorMap &data, const ir::Batch &batch) {
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : graph.opsOfKind(kind)) {
+      auto tensor = data.find(op->stringAttr("name"));
+      size_t batchDim = op->result()->type().isSequence() ? 1 : 0;
+      if (tensor != data.end() && tensor->second.rank() > int64_t(batchDim))
+        return tensor->second.shape()[batchDim];
+    }
+  return batch.lengths.empty() ? 1 : int64_t(batch.lengths.begin()->second.size());
+}
+
+namespace {
+
+/// The first `steps` steps of a time-major sequence tensor.
+Tensor firstSteps(const Tensor &sequence, int64_t steps) {
+  std::vector<int64_t> shape = sequence.shape();
+  shape[0] = steps;
+  Tensor prefix(sequence.dtype(), shape);
+  std::copy_n(sequence.bytes(), prefix.byteSize(), prefix.bytes());
+  return prefix;
+}
+
+/// Checks that the tensors `generate` reads over a generated `axis`, other than the primes, have
+/// a step for every generated one.
+Status checkGeneratedAxisCovered(const ir::Graph &generate, const TensorMap &data,
+                                 const std::string &axis, const std::vector<int64_t> &lengths) {
+  std::vector<const ir::Op *> primes = generatedInputs(generate);
+  int64_t longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
+  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
+    for (const ir::Op *op : generate.opsOfKind(kind)) {
+      auto tensor = data.find(op->stringAttr("name"));
+      if (op->result()->type().axis != axis || tensor == data.end() ||
+          std::find(primes.begin(), primes.end(), op) != primes.end() || tensor->second.rank() == 0)
+        continue;
+      if (tensor->second.shape()[0] < longest)
+        return Error::user("generating to step " + std::to_string(longest) + " of axis '" + axis +
+                           "' needs that many steps of '" + tensor->first + "', which has " +
+                           std::to_string(tensor->second.shape()[0]) +
+                           " (use a shorter prime, --prime, or fewer steps)");
+    }
+  return Status::ok();
+}
+
+} // namespace
+
+Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
+                       std::optional<int64_t> maxPrime, ir::Batch &batch) {
+  int64_t examples = batchSizeOf(generate, data, batch);
+  for (const ir::Op *input : generatedInputs(generate)) {
+    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
+    auto prime = data.find(name);
+    int64_t primeSteps =
+        prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];
+    if (maxPrime && primeSteps > *maxPrime) {
+      prime->second = firstSteps(prime->second, *maxPrime);
+      primeSteps = *maxPrime;
+    }
+    if (batch.primeLengths.count(axis))
+      continue;
+    std::vector<int64_t> &lengths = batch.lengths[axis];
+    if (lengths.empty())
+      lengths.assign(size_t(examples), primeSteps);
+    std::vector<int64_t> &primeLengths = batch.primeLengths[axis];
+    for (int64_t &length : lengths) {
+      primeLengths.push_back(std::min(length, primeSteps));
+      length = primeLengths.back() + steps;
+    }
+    if (Status covered = checkGeneratedAxisCovered(generate, data, axis, lengths); !covered)
+      return covered;
+  }
+  return Status::ok();
+}
+
 Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name) {
   if (auto value = commandLine.get(name))
     return *value;

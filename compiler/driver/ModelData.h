@@ -13,12 +13,14 @@
 
 #include "compiler/driver/DriverCommon.h"
 #include "ir/Graph.h"
+#include "ir/Interpreter.h"
 #include "runtime/Error.h"
 #include "runtime/Init.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Tensor.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,19 @@ Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::strin
 /// The sequences `graph` (a `generate` graph) generates: its prime inputs (ir::primeInputs, the
 /// rule the interpreter and the JIT use), in the order of the inputs.
 std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph);
+
+/// The number of examples: the batch dimension of the first tensor of `data` that `graph`
+/// reads, else the size of a given lengths tensor, else 1 (the interpreter's rule).
+int64_t batchSizeOf(const ir::Graph &graph, const TensorMap &data, const ir::Batch &batch);
+
+/// Makes `batch` generate `steps` steps past each example's prime on every generated axis of
+/// `generate`. An example's prime is the start of its generated names' tensors in `data`: as long
+/// as its given length on the axis (batch.lengths), else the whole tensor, and never more than
+/// `maxPrime` steps (a longer tensor is cut). Data that is not generated but runs over a
+/// generated axis (Type II's inputs) must cover it. Shared by `rnnc run --generate` and the C++
+/// API (rnnc/rnnc.h).
+Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
+                       std::optional<int64_t> maxPrime, ir::Batch &batch);
 
 /// Checks a parameter file against the params of `graph`: every param present, F32 or F64, of
 /// its shape, and no other tensor. `source` (the file) names where an unknown tensor came from.

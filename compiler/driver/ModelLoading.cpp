@@ -1,4 +1,5 @@
-// loadModule: the one way every subcommand turns a path into verified IR.
+// loadModule: the one way every subcommand (and the C++ API) turns a path or model text into
+// verified IR.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/frontend/Frontend.h"
 #include "compiler/frontend/Lower.h"
@@ -24,14 +25,23 @@ Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
     auto source = readFile(path);
     if (!source)
       return source.takeError();
-    auto model = frontend::parseAndCheckModel(*source, path, dims);
-    if (!model)
-      return model.takeError();
-    auto lowered = frontend::lowerToIR(**model, path);
-    if (!lowered)
-      return lowered.takeError();
-    module = lowered.take();
+    return loadModuleFromSource(*source, path, dims);
   }
+  if (Status verified = ir::verifyModule(*module); !verified)
+    return verified.takeError();
+  return module;
+}
+
+Expected<std::unique_ptr<ir::Module>>
+loadModuleFromSource(std::string_view source, const std::string &filename,
+                     const std::map<std::string, long long> &dims) {
+  auto model = frontend::parseAndCheckModel(source, filename, dims);
+  if (!model)
+    return model.takeError();
+  auto lowered = frontend::lowerToIR(**model, filename);
+  if (!lowered)
+    return lowered.takeError();
+  std::unique_ptr<ir::Module> module = lowered.take();
   if (Status verified = ir::verifyModule(*module); !verified)
     return verified.takeError();
   return module;

@@ -36,13 +36,11 @@ struct RunSettings {
   bool greedy = false;
 };
 
-/// A backend from the table; the compiled backends still being built keep their names reserved.
+/// A backend from the table.
 Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &name) {
   std::vector<std::string> available = backend::backendNames();
   if (std::find(available.begin(), available.end(), name) != available.end())
     return backend::createBackend(name);
-  if (name == "jit" || name == "aot")
-    return Error::user("backend '" + name + "' is not available yet");
   return Error::user("unknown backend '" + name + "' (expected interp, jit or aot)");
 }
 
@@ -53,7 +51,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   commandLine.option("--params", "FILE", "the parameters (safetensors)")
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
       .option("-o", "FILE", "the safetensors file to write the outputs to")
-      .option("--backend", "interp", "what runs the model (default interp)")
+      .option("--backend", "jit|aot|interp", "what runs the model (default jit)")
       .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
       .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
       .option("--generate", "N", "generate N steps after each example's prime")
@@ -63,7 +61,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   declarePipelineFlags(commandLine); // with --grad
   auto modelPath = parseCommandLine(commandLine, args,
                                     "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
-                                    "FILE -o FILE [--backend interp] [--precision f32|f64] "
+                                    "FILE -o FILE [--backend jit|aot|interp] [--precision f32|f64] "
                                     "[--grad [--truncate K] [--checkpoint K] [--report] "
                                     "[--print-ir-after-all] | --generate N [--prime P] "
                                     "[--seed S] [--greedy]]",
@@ -79,7 +77,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   if (!dims)
     return dims.takeError();
   settings.dims = *dims;
-  settings.backend = commandLine.get("--backend").value_or("interp");
+  settings.backend = commandLine.get("--backend").value_or("jit");
   if (auto backend = selectBackend(settings.backend); !backend)
     return backend.takeError();
   if (auto text = commandLine.get("--precision")) {
@@ -158,88 +156,17 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
                                        std::optional<passes::AutodiffReport> &report) {
   if (settings.generateSteps > 0) {
     if (const ir::Graph *generate = module.findGraph("generate"))
-      return generate;
+      return generate; // Generation scans sample every step: nothing to hoist.
     return Error::user("model '" + module.name() +
                        "' has no generate clause, so it cannot run with --generate");
   }
   if (settings.gradients)
     return backwardGraph(module, settings, report);
+  passes::PipelineOptions hoistOnly = settings.pipeline;
+  hoistOnly.backward = false;
+  if (auto hoisted = passes::runPipeline(module, hoistOnly); !hoisted)
+    return hoisted.takeError();
   return findGraph(module, "forward");
-}
-
-/// The number of examples: the batch dimension of the first tensor of `data` that `graph`
-/// reads, else the size of a given lengths tensor, else 1 (the interpreter's rule).
-int64_t batchSize(const ir::Graph &graph, const TensorMap &data, const ir::Batch &batch) {
-  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
-    for (const ir::Op *op : graph.opsOfKind(kind)) {
-      auto tensor = data.find(op->stringAttr("name"));
-      size_t batchDim = op->result()->type().isSequence() ? 1 : 0;
-      if (tensor != data.end() && tensor->second.rank() > int64_t(batchDim))
-        return tensor->second.shape()[batchDim];
-    }
-  return batch.lengths.empty() ? 1 : int64_t(batch.lengths.begin()->second.size());
-}
-
-/// The first `steps` steps of a time-major sequence tensor.
-Tensor firstSteps(const Tensor &sequence, int64_t steps) {
-  std::vector<int64_t> shape = sequence.shape();
-  shape[0] = steps;
-  Tensor prefix(sequence.dtype(), shape);
-  std::copy_n(sequence.bytes(), prefix.byteSize(), prefix.bytes());
-  return prefix;
-}
-
-/// Checks that the tensors `generate` reads over a generated `axis`, other than the primes, have
-/// a step for every generated one.
-Status checkGeneratedAxisCovered(const ir::Graph &generate, const TensorMap &data,
-                                 const std::string &axis, const std::vector<int64_t> &lengths) {
-  std::vector<const ir::Op *> primes = generatedInputs(generate);
-  int64_t longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
-  for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
-    for (const ir::Op *op : generate.opsOfKind(kind)) {
-      auto tensor = data.find(op->stringAttr("name"));
-      if (op->result()->type().axis != axis || tensor == data.end() ||
-          std::find(primes.begin(), primes.end(), op) != primes.end() || tensor->second.rank() == 0)
-        continue;
-      if (tensor->second.shape()[0] < longest)
-        return Error::user("generating to step " + std::to_string(longest) + " of axis '" + axis +
-                           "' needs that many steps of '" + tensor->first + "', which has " +
-                           std::to_string(tensor->second.shape()[0]) +
-                           " (use a shorter prime, --prime, or fewer steps)");
-    }
-  return Status::ok();
-}
-
-/// Makes `batch` generate `steps` steps past each example's prime on every generated axis. An
-/// example's prime is the start of its generated names' tensors: as long as its given length on
-/// the axis, else the whole tensor, and never more than `maxPrime` steps (a longer tensor is cut).
-/// Data that is not generated but runs over a generated axis (Type II's inputs) must cover it.
-Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
-                       std::optional<int64_t> maxPrime, ir::Batch &batch) {
-  int64_t examples = batchSize(generate, data, batch);
-  for (const ir::Op *input : generatedInputs(generate)) {
-    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
-    auto prime = data.find(name);
-    int64_t primeSteps =
-        prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];
-    if (maxPrime && primeSteps > *maxPrime) {
-      prime->second = firstSteps(prime->second, *maxPrime);
-      primeSteps = *maxPrime;
-    }
-    if (batch.primeLengths.count(axis))
-      continue;
-    std::vector<int64_t> &lengths = batch.lengths[axis];
-    if (lengths.empty())
-      lengths.assign(size_t(examples), primeSteps);
-    std::vector<int64_t> &primeLengths = batch.primeLengths[axis];
-    for (int64_t &length : lengths) {
-      primeLengths.push_back(std::min(length, primeSteps));
-      length = primeLengths.back() + steps;
-    }
-    if (Status covered = checkGeneratedAxisCovered(generate, data, axis, lengths); !covered)
-      return covered;
-  }
-  return Status::ok();
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
@@ -366,12 +293,12 @@ Status runCommand(const std::vector<std::string> &args) {
     Tensor value = loss->second.convert(DType::F64);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.9g", value.values<double>()[0]);
-    std::cout << "loss = " << buffer << " (batch " << batchSize(**graph, graphInputs, batch)
+    std::cout << "loss = " << buffer << " (batch " << batchSizeOf(**graph, graphInputs, batch)
               << ")\n";
   }
   if (settings.report && autodiffReport)
     printMemoryReport(*autodiffReport, paddedSteps(graphInputs, **graph),
-                      batchSize(**graph, graphInputs, batch));
+                      batchSizeOf(**graph, graphInputs, batch));
   return Status::ok();
 }
 

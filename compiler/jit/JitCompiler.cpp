@@ -1,15 +1,17 @@
-// JitCompiler (JitCompiler.h): codegen::lowerGraph, codegen::optimizeModule with the host target
-// machine, then LLJIT for the machine code. Every kernel gets a unique entry name in the main
-// JITDylib, whose only other symbols are the runtime ABI's.
+// JitCompiler (JitCompiler.h): the compile cache, else codegen::lowerGraph, codegen::optimizeModule
+// and machine code generation with the host target machine; then LLJIT links the object. The main
+// JITDylib holds only the runtime ABI's symbols; each kernel's JITDylib links against it.
 #include "compiler/jit/JitCompiler.h"
 
 #include "compiler/codegen/Codegen.h"
 #include "compiler/codegen/Target.h"
+#include "ir/Printer.h"
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/Support/Error.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 
 #include <chrono>
@@ -28,13 +30,14 @@ Error fromLLVM(llvm::Error error, const std::string &what) {
 struct JitCompiler::Engine {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<CompileCache> cache;
   int64_t kernels = 0;
 };
 
 JitCompiler::JitCompiler(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
 JitCompiler::~JitCompiler() = default;
 
-Expected<std::unique_ptr<JitCompiler>> JitCompiler::create() {
+Expected<std::unique_ptr<JitCompiler>> JitCompiler::create(const JitOptions &options) {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
@@ -44,6 +47,10 @@ Expected<std::unique_ptr<JitCompiler>> JitCompiler::create() {
   if (!builder)
     return fromLLVM(builder.takeError(), "cannot detect the host for the JIT");
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  // What LLJIT sets for JITLink on x86-64 anyway, made explicit: the objects compiled here with
+  // `machine` (and cached) must be the ones the JIT's own compiler would produce.
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeModel(llvm::CodeModel::Small);
   auto machine = builder->createTargetMachine();
   if (!machine)
     return fromLLVM(machine.takeError(), "cannot create the JIT's target machine");
@@ -63,7 +70,30 @@ Expected<std::unique_ptr<JitCompiler>> JitCompiler::create() {
   auto engine = std::make_unique<Engine>();
   engine->jit = std::move(*jit);
   engine->machine = std::move(*machine);
+  engine->cache = std::make_unique<CompileCache>(options.cache);
   return std::unique_ptr<JitCompiler>(new JitCompiler(std::move(engine)));
+}
+
+const CompileCacheStatistics &JitCompiler::cacheStatistics() const {
+  return engine_->cache->statistics();
+}
+
+namespace {
+
+/// The entry name of `graph`'s kernel. Every kernel has a JITDylib of its own, so the name need
+/// not be unique, and a deterministic one keeps cached objects identical.
+std::string entryNameOf(const ir::Graph &graph) { return "rnnc_" + graph.name(); }
+
+} // namespace
+
+CacheKey JitCompiler::cacheKey(const ir::Graph &graph, ir::Precision precision) const {
+  const llvm::TargetMachine &machine = *engine_->machine;
+  return makeCacheKey({.graphText = ir::printGraph(graph),
+                       .precision = precision == ir::Precision::Double ? "f64" : "f32",
+                       .triple = machine.getTargetTriple().str(),
+                       .cpu = machine.getTargetCPU().str(),
+                       .features = machine.getTargetFeatureString().str(),
+                       .entryName = entryNameOf(graph)});
 }
 
 Expected<std::unique_ptr<CompiledKernel>> JitCompiler::compile(const ir::Graph &graph,
@@ -71,21 +101,51 @@ Expected<std::unique_ptr<CompiledKernel>> JitCompiler::compile(const ir::Graph &
   auto start = std::chrono::steady_clock::now();
   codegen::PlanOptions options;
   options.precision = precision;
-  options.entryName = "rnnc_" + graph.name() + "_" + std::to_string(engine_->kernels++);
-  auto context = std::make_unique<llvm::LLVMContext>();
-  auto lowered = codegen::lowerGraph(graph, *context, options);
-  if (!lowered)
-    return lowered.takeError();
-  codegen::optimizeModule(*lowered->module, *engine_->machine);
-  llvm::orc::ThreadSafeModule module(std::move(lowered->module), std::move(context));
-  if (llvm::Error error = engine_->jit->addIRModule(std::move(module)))
-    return fromLLVM(std::move(error), "cannot add the kernel of graph '" + graph.name() + "'");
-  auto address = engine_->jit->lookup(options.entryName);
-  if (!address)
-    return fromLLVM(address.takeError(),
-                    "cannot compile the kernel of graph '" + graph.name() + "'");
+  options.vectorBytes = codegen::vectorBytes(*engine_->machine);
+  options.entryName = entryNameOf(graph);
   auto kernel = std::make_unique<CompiledKernel>();
-  kernel->plan = std::move(lowered->plan);
+  CompileCache &cache = *engine_->cache;
+  std::optional<CacheKey> key;
+  std::optional<std::string> cached;
+  if (cache.enabled()) {
+    key = cacheKey(graph, precision);
+    cached = cache.load(*key);
+  }
+  std::unique_ptr<llvm::MemoryBuffer> object;
+  if (cached) {
+    auto plan = codegen::planKernel(graph, options);
+    if (!plan)
+      return plan.takeError();
+    kernel->plan = plan.take();
+    kernel->fromCache = true;
+    object = llvm::MemoryBuffer::getMemBufferCopy(*cached, options.entryName);
+  } else {
+    llvm::LLVMContext context;
+    auto lowered = codegen::lowerGraph(graph, context, options);
+    if (!lowered)
+      return lowered.takeError();
+    codegen::optimizeModule(*lowered->module, *engine_->machine);
+    auto compiled = llvm::orc::SimpleCompiler(*engine_->machine)(*lowered->module);
+    if (!compiled)
+      return fromLLVM(compiled.takeError(),
+                      "cannot generate the machine code of graph '" + graph.name() + "'");
+    object = std::move(*compiled);
+    if (key)
+      cache.store(*key, std::string_view(object->getBufferStart(), object->getBufferSize()));
+    kernel->plan = std::move(lowered->plan);
+  }
+
+  llvm::orc::LLJIT &jit = *engine_->jit;
+  auto library = jit.createJITDylib("rnnc_kernel_" + std::to_string(engine_->kernels++));
+  if (!library)
+    return fromLLVM(library.takeError(),
+                    "cannot create a JITDylib for graph '" + graph.name() + "'");
+  library->addToLinkOrder(jit.getMainJITDylib());
+  if (llvm::Error error = jit.addObjectFile(*library, std::move(object)))
+    return fromLLVM(std::move(error), "cannot add the kernel of graph '" + graph.name() + "'");
+  auto address = jit.lookup(*library, options.entryName);
+  if (!address)
+    return fromLLVM(address.takeError(), "cannot link the kernel of graph '" + graph.name() + "'");
   kernel->function = address->toPtr<rnnc_rt_kernel_fn>();
   kernel->compileMilliseconds =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

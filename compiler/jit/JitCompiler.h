@@ -2,9 +2,15 @@
 // (JITTargetMachineBuilder::detectHost), LLVM's O3 pipeline (codegen/Target.h), and the runtime
 // ABI registered by name (runtime/KernelABI.h) — the JIT resolves nothing from the process
 // implicitly. One JitCompiler holds one LLJIT; kernels stay valid as long as it lives.
+//
+// Every kernel is compiled to an object file in memory and linked into a JITDylib of its own
+// (so the same kernel may be loaded twice). With the compile cache (CompileCache.h) on, the
+// object is looked up by the graph's key first: a hit skips lowering, optimisation and machine
+// code generation, and only the plan, which is cheap, is computed again from the graph.
 #pragma once
 
 #include "compiler/codegen/KernelPlan.h"
+#include "compiler/jit/CompileCache.h"
 #include "ir/Graph.h"
 #include "runtime/Error.h"
 #include "runtime/KernelABI.h"
@@ -16,19 +22,32 @@ namespace rnnc::jit {
 struct CompiledKernel {
   codegen::KernelPlan plan;
   rnnc_rt_kernel_fn function = nullptr;
-  /// Lowering, optimisation and machine code generation, in milliseconds.
+  /// Lowering, optimisation and machine code generation (or the cache lookup), and linking, in
+  /// milliseconds.
   double compileMilliseconds = 0;
+  /// The machine code came from the compile cache.
+  bool fromCache = false;
+};
+
+struct JitOptions {
+  /// By default where the environment says (XDG_CACHE_HOME, RNNC_CACHE); `{}` disables it.
+  CompileCacheSettings cache = CompileCacheSettings::fromEnvironment();
 };
 
 class JitCompiler {
 public:
-  static Expected<std::unique_ptr<JitCompiler>> create();
+  static Expected<std::unique_ptr<JitCompiler>> create(const JitOptions &options = {});
   ~JitCompiler();
 
   /// Lowers, optimises and compiles `graph` for the host. A graph with an op the code generator
   /// cannot lower is a located user error.
   Expected<std::unique_ptr<CompiledKernel>> compile(const ir::Graph &graph,
                                                     ir::Precision precision);
+
+  /// The compile cache's counters (all zero when it is disabled).
+  const CompileCacheStatistics &cacheStatistics() const;
+  /// The key `graph` has in the compile cache when compiled in `precision` for this host.
+  CacheKey cacheKey(const ir::Graph &graph, ir::Precision precision) const;
 
 private:
   struct Engine;
