@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""Turns the result files of bench/run.sh into the markdown of bench/README.md's results section.
+
+usage: report.py RESULTS_DIR [--readme bench/README.md]
+
+RESULTS_DIR holds what run.sh wrote: suite.json (Google Benchmark's JSON of rnnc_bench_suite),
+torch-suite.json and torch-train-<n>.json (bench/torch_peer.py), train-rnnc-<n>.csv (`rnnc train
+--log`), compile-<mode>-<cold|cached>.json (`rnnc bench`), machine.txt and command.txt. The
+markdown goes to standard output; with --readme it also replaces the part of that file between
+the lines `<!-- results: begin -->` and `<!-- results: end -->`.
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import statistics
+import sys
+
+BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
+
+# Training step, median ms, best thread setting, measured by others on these 2-core machines
+# (design.md §5): the numbers rnnc aims to beat.
+DESIGN_PEERS = {
+    "S1": {"oneDNN": 1.49, "PyTorch": 16.8, "Eigen": 1.43},
+    "S2": {"oneDNN": 26.1, "PyTorch": 56.1, "Eigen": 44.4},
+    "S3": {"oneDNN": 190, "PyTorch": 286, "Eigen": 263},
+    "S4": {"oneDNN": 232, "PyTorch": 698, "Eigen": 534},
+    "L1": {"oneDNN": 93.2, "PyTorch": 208},
+    "G1": {"oneDNN": 76.2, "PyTorch": 157},
+    "C1": {"PyTorch": 29.2},
+}
+SHAPE_ORDER = ["S1", "S2", "S3", "S4", "L1", "G1", "C1"]
+
+
+def load_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as file:
+        return json.load(file)
+
+
+def suite_times(suite):
+    """{(shape, mode, threads, who): (median ms, repetitions)} from Google Benchmark's JSON: the
+    median aggregate when there were repetitions, else the single run."""
+    times, singles = {}, {}
+    for row in (suite or {}).get("benchmarks", []):
+        if row.get("error_occurred"):
+            continue
+        match = re.fullmatch(r"(\w+)/(forward|train)/threads:(\d+)/(eigen|rnnc)(/real_time)?",
+                             row["run_name"])
+        if not match:
+            continue
+        key = (match[1], match[2], int(match[3]), match[4])
+        if row.get("run_type") == "aggregate":
+            if row.get("aggregate_name") == "median":
+                times[key] = (row["real_time"], row.get("repetitions", 1))
+        else:
+            singles.setdefault(key, []).append(row["real_time"])
+    for key, values in singles.items():
+        times.setdefault(key, (statistics.median(values), len(values)))
+    return times
+
+
+def torch_times(torch_suite):
+    if not torch_suite or "results" not in torch_suite:
+        return {}
+    return {(r["shape"], r["mode"], r["threads"]): r["median_ms"] for r in torch_suite["results"]}
+
+
+def number(value, digits=3):
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}g}"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def suite_table(results_dir):
+    suite = load_json(os.path.join(results_dir, "suite.json"))
+    torch_suite = load_json(os.path.join(results_dir, "torch-suite.json"))
+    rnnc_eigen = suite_times(suite)
+    torch = torch_times(torch_suite)
+    lines = [
+        "| shape | mode | threads | rnnc ms | Eigen ms | rnnc/Eigen | PyTorch ms | rnnc/PyTorch "
+        "| best peer of design.md §5 (train) |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for shape in SHAPE_ORDER:
+        for mode in ("forward", "train"):
+            for threads in (1, 2):
+                rnnc = rnnc_eigen.get((shape, mode, threads, "rnnc"), (None, 0))[0]
+                eigen = rnnc_eigen.get((shape, mode, threads, "eigen"), (None, 0))[0]
+                peer = torch.get((shape, mode, threads))
+                if rnnc is None and eigen is None and peer is None:
+                    continue
+                target = ""
+                if mode == "train" and shape in DESIGN_PEERS:
+                    name, best = min(DESIGN_PEERS[shape].items(), key=lambda item: item[1])
+                    target = f"{name} {number(best)}"
+                r_e, r_t = ratio(rnnc, eigen), ratio(rnnc, peer)
+                lines.append(
+                    f"| {shape} | {mode} | {threads} | {number(rnnc)} | {number(eigen)} | "
+                    f"{number(r_e, 2) if r_e else '—'} | {number(peer)} | "
+                    f"{number(r_t, 2) if r_t else '—'} | {target} |")
+    lines += ["", "Best thread setting (the lower median of 1 and 2 threads), as design.md §5 reports "
+              "its peers:", "",
+              "| shape | mode | rnnc ms | Eigen ms | rnnc/Eigen | PyTorch ms | rnnc/PyTorch |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for shape in SHAPE_ORDER:
+        for mode in ("forward", "train"):
+            def best(lookup):
+                values = [v for v in (lookup(1), lookup(2)) if v is not None]
+                return min(values) if values else None
+            rnnc = best(lambda n: rnnc_eigen.get((shape, mode, n, "rnnc"), (None, 0))[0])
+            eigen = best(lambda n: rnnc_eigen.get((shape, mode, n, "eigen"), (None, 0))[0])
+            peer = best(lambda n: torch.get((shape, mode, n)))
+            if rnnc is None and eigen is None and peer is None:
+                continue
+            r_e, r_t = ratio(rnnc, eigen), ratio(rnnc, peer)
+            lines.append(f"| {shape} | {mode} | {number(rnnc)} | {number(eigen)} | "
+                         f"{number(r_e, 2) if r_e else '—'} | {number(peer)} | "
+                         f"{number(r_t, 2) if r_t else '—'} |")
+    notes = []
+    if suite:
+        context = suite.get("context", {})
+        notes.append(f"Eigen threads: {context.get('eigen_threads', 'unknown')}.")
+        reps = {value[1] for value in rnnc_eigen.values()}
+        notes.append(f"rnnc and Eigen: median of {', '.join(map(str, sorted(reps)))} "
+                     "repetition(s) of Google Benchmark's timing loop.")
+    else:
+        notes.append("rnnc_bench_suite did not run (see the log).")
+    if torch_suite and "skipped" in torch_suite:
+        notes.append(f"PyTorch: skipped ({torch_suite['skipped']}).")
+    elif torch_suite:
+        reps = {r["repetitions"] for r in torch_suite["results"]}
+        blas = os.path.basename(torch_suite.get("blas") or "unknown")
+        notes.append(f"PyTorch {torch_suite['torch']}: median of "
+                     f"{', '.join(map(str, sorted(reps)))} repetition(s); BLAS `{blas}`.")
+    return lines, notes
+
+
+def rnnc_train_throughput(path):
+    """Median tokens/s over the logged steps of `rnnc train --log`, without the first two
+    (compilation and first-touch of the workspace)."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as file:
+        rows = [row for row in csv.DictReader(file) if row.get("tokens_per_s")]
+    values = [float(row["tokens_per_s"]) for row in rows[2:] or rows]
+    return statistics.median(values) if values else None
+
+
+def throughput_table(results_dir):
+    lines = ["| threads | rnnc train tokens/s | PyTorch tokens/s | rnnc ÷ PyTorch (> 1: rnnc faster) |",
+             "| --- | ---: | ---: | ---: |"]
+    found = False
+    for threads in (1, 2):
+        rnnc = rnnc_train_throughput(os.path.join(results_dir, f"train-rnnc-{threads}.csv"))
+        torch = load_json(os.path.join(results_dir, f"torch-train-{threads}.json"))
+        peer = torch.get("tokens_per_s") if torch else None
+        if rnnc is None and peer is None:
+            continue
+        found = True
+        r = ratio(rnnc, peer)
+        lines.append(f"| {threads} | {number(rnnc, 4)} | {number(peer, 4)} | "
+                     f"{number(r, 2) if r else '—'} |")
+    return lines if found else ["(not measured)"]
+
+
+def compile_table(results_dir):
+    lines = ["| graph | cold compile ms | cached compile ms | steady run ms |",
+             "| --- | ---: | ---: | ---: |"]
+    found = False
+    for mode in ("forward", "train"):
+        cold = load_json(os.path.join(results_dir, f"compile-{mode}-cold.json"))
+        cached = load_json(os.path.join(results_dir, f"compile-{mode}-cached.json"))
+        if not cold and not cached:
+            continue
+        found = True
+        lines.append(f"| {mode} | {number((cold or {}).get('compile_ms'))} | "
+                     f"{number((cached or {}).get('compile_ms'))} | "
+                     f"{number((cached or cold).get('median_ms'))} |")
+    return lines if found else ["(not measured)"]
+
+
+def read_text(path):
+    if not os.path.exists(path):
+        return ""
+    with open(path) as file:
+        return file.read().strip()
+
+
+def warnings(results_dir):
+    """Bold lines saying why the numbers may not be trusted: a --quick run, a busy machine."""
+    lines = []
+    if "--quick" in read_text(os.path.join(results_dir, "command.txt")):
+        lines.append("- **Preliminary**: `--quick` (one repetition, short timing loops, few training "
+                     "steps).")
+    load = re.search(r"load average at start ([0-9.]+)",
+                     read_text(os.path.join(results_dir, "machine.txt")))
+    if load and float(load[1]) > 1.0:
+        lines.append(f"- **Noisy**: the machine was busy (load average {load[1]} on "
+                     f"{os.cpu_count()} cores at the start); multi-threaded rows suffer most.")
+    return lines + [""] if lines else []
+
+
+def report(results_dir):
+    suite, notes = suite_table(results_dir)
+    parts = [
+        *warnings(results_dir),
+        f"Command: `{read_text(os.path.join(results_dir, 'command.txt'))}`",
+        "",
+        "Machine: " + read_text(os.path.join(results_dir, "machine.txt")),
+        "",
+        "### Shape suite (median ms per call; ratio < 1: rnnc is faster)",
+        "",
+        *suite,
+        "",
+        *[f"- {note}" for note in notes],
+        "",
+        "### Training throughput: `rnnc train examples/elman.rnn -D H=256 --batch 32 --seq 64` "
+        "and the same model in PyTorch",
+        "",
+        *throughput_table(results_dir),
+        "",
+        "### JIT compile time of examples/elman.rnn (H = 256, B = 32, T = 64; `rnnc bench`'s "
+        "compile_ms = first run − median run, so a cache hit below the noise shows as 0)",
+        "",
+        *compile_table(results_dir),
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results_dir")
+    parser.add_argument("--readme")
+    arguments = parser.parse_args()
+    markdown = report(arguments.results_dir)
+    sys.stdout.write(markdown)
+    if arguments.readme:
+        with open(arguments.readme) as file:
+            text = file.read()
+        if BEGIN not in text or END not in text:
+            raise SystemExit(f"report.py: {arguments.readme} has no '{BEGIN}' … '{END}' section")
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        with open(arguments.readme, "w") as file:
+            file.write(head + BEGIN + "\n" + markdown + END + tail)
+
+
+if __name__ == "__main__":
+    main()

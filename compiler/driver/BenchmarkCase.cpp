@@ -1,0 +1,78 @@
+// BenchmarkCase (BenchmarkCase.h): the graph, parameters and random batch of one measurement,
+// made with the same helpers as `rnnc init`, `rnnc data`, `rnnc run` and `rnnc train`.
+#include "compiler/driver/BenchmarkCase.h"
+
+#include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelData.h"
+#include "compiler/driver/Training.h"
+
+namespace rnnc::driver {
+
+namespace {
+/// No tensor of the random batch may exceed this many elements (1 GiB of F32), as for `rnnc data`.
+constexpr int64_t kMaxDataElements = int64_t(1) << 28;
+} // namespace
+
+Expected<BenchmarkMode> parseBenchmarkMode(const std::string &option, const std::string &text) {
+  if (text == "forward")
+    return BenchmarkMode::Forward;
+  if (text == "train")
+    return BenchmarkMode::Train;
+  return Error::user("option '" + option + "' expects forward or train, got '" + text + "'");
+}
+
+const char *benchmarkModeName(BenchmarkMode mode) {
+  return mode == BenchmarkMode::Forward ? "forward" : "train";
+}
+
+Expected<std::unique_ptr<BenchmarkCase>> BenchmarkCase::create(const BenchmarkSpec &spec) {
+  auto benchmark = std::make_unique<BenchmarkCase>();
+  benchmark->spec_ = spec;
+  auto module = loadModule(spec.modelPath, spec.dims);
+  if (!module)
+    return module.takeError();
+  auto forward = findGraph(**module, "forward");
+  if (!forward)
+    return forward.takeError();
+
+  DType realType = spec.precision == ir::Precision::Double ? DType::F64 : DType::F32;
+  auto params = initializeParameters(**forward, spec.seed, realType);
+  if (!params)
+    return params.takeError();
+  benchmark->params_ = params.take();
+  RandomDataOptions dataOptions;
+  dataOptions.batch = spec.batch;
+  dataOptions.steps = spec.steps;
+  dataOptions.seed = spec.seed;
+  dataOptions.realType = realType;
+  if (Status size = checkRandomDataSize(**forward, dataOptions, kMaxDataElements); !size)
+    return size.takeError();
+  TensorMap data = randomData(**forward, dataOptions);
+
+  if (spec.mode == BenchmarkMode::Forward) {
+    benchmark->module_ = module.take();
+    benchmark->graph_ = benchmark->module_->findGraph("forward");
+  } else {
+    // The graphs of `rnnc train`, so that a training step here costs what it costs there.
+    auto graphs = buildTrainingGraphs(module.take());
+    if (!graphs)
+      return graphs.takeError();
+    benchmark->module_ = std::move(graphs->module);
+    benchmark->graph_ = graphs->backward;
+  }
+  benchmark->data_ = graphData(*benchmark->graph_, data);
+  return benchmark;
+}
+
+Expected<TensorMap> BenchmarkCase::run(backend::Backend &backend, int threads) const {
+  ir::Batch batch;
+  batch.params = &params_;
+  batch.data = &data_;
+  ir::RunOptions options;
+  options.precision = spec_.precision;
+  options.seed = spec_.seed;
+  options.threads = threads;
+  return backend.run(*graph_, batch, options);
+}
+
+} // namespace rnnc::driver
