@@ -83,11 +83,11 @@ Expected<CharacterModel> findCharacterModel(const std::string &path,
   return CharacterModel{input.name, target.name, input.axis, *inputDim};
 }
 
-Expected<TrainingGraphs> buildTrainingGraphs(std::unique_ptr<ir::Module> module) {
+Expected<TrainingGraphs> buildTrainingGraphs(std::unique_ptr<ir::Module> module,
+                                             passes::PipelineOptions options) {
   ir::Graph *forward = module->findGraph("forward");
   if (!forward || !forward->findOutput("loss"))
     return Error::user("model '" + module->name() + "' has no loss to train");
-  passes::PipelineOptions options;
   options.backward = true;
   if (auto report = passes::runPipeline(*module, options); !report)
     return report.takeError();
@@ -130,6 +130,8 @@ Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint,
   metadata["step"] = std::to_string(checkpoint.step);
   metadata["seed"] = std::to_string(checkpoint.seed);
   metadata["optimizer"] = checkpoint.optimizer;
+  if (!checkpoint.task.empty())
+    metadata["task"] = checkpoint.task;
   return writeSafetensors(path, tensors, metadata);
 }
 
@@ -144,6 +146,8 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
       return Error::user(path + ": not a checkpoint of rnnc train (no '" + key + "' metadata)");
   checkpoint.vocabulary = metadata["vocabulary"];
   checkpoint.optimizer = metadata["optimizer"];
+  if (metadata.count("task"))
+    checkpoint.task = metadata["task"];
   auto step = parseUnsigned(metadata["step"], path + ": 'step' metadata");
   if (!step)
     return step.takeError();
@@ -160,10 +164,11 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
   std::string prefix = kOptimizerPrefix;
   for (auto &[name, tensor] : *tensors) {
     if (name == kHistoryName) {
-      if (tensor.dtype() != DType::F64 || tensor.rank() != 2 ||
-          tensor.shape()[1] != checkpoint.history.shape()[1])
+      int64_t columns =
+          checkpoint.task.empty() ? TrainingHistory::kColumns : TrainingHistory::kTaskColumns;
+      if (tensor.dtype() != DType::F64 || tensor.rank() != 2 || tensor.shape()[1] != columns)
         return Error::user(path + ": tensor '" + name + "' must be F64 [rows, " +
-                           std::to_string(checkpoint.history.shape()[1]) + "]");
+                           std::to_string(columns) + "]");
       checkpoint.history = std::move(tensor);
     } else if (name.rfind(prefix, 0) == 0) {
       checkpoint.optimizerState.emplace(name.substr(prefix.size()), std::move(tensor));

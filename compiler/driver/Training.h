@@ -9,15 +9,17 @@
 //   <param>             every parameter, by its model name (F32)
 //   optimizer.<name>    the optimiser state (Optimizer::state(): "step", "m.W", "velocity.W" …)
 //   train.history       F64 [rows, 6], one row per step (TrainingLog.h): step, train_loss,
-//                       val_bpc (NaN when not evaluated), learning_rate, grad_norm, tokens_per_s
+//                       val_bpc (NaN when not evaluated), learning_rate, grad_norm, tokens_per_s;
+//                       a task run adds a 7th column, its metric
 //   __metadata__        model, dims (K=…,H=…), vocabulary (the characters in id order), step,
-//                       seed, optimizer
+//                       seed, optimizer; and task (its name) for a --task run
 // Parameter names have no dots, so they never collide with the prefixed names. The batch drawn
 // at step s is a function of (seed, s) alone, so (seed, step) is the whole state of the data
 // sampler and a run resumed from a checkpoint continues exactly as if never stopped.
 #pragma once
 
 #include "compiler/driver/TrainingLog.h"
+#include "compiler/passes/Pipeline.h"
 #include "ir/Graph.h"
 #include "runtime/Error.h"
 #include "runtime/Safetensors.h"
@@ -45,15 +47,16 @@ struct CharacterModel {
 Expected<CharacterModel> findCharacterModel(const std::string &path,
                                             const std::map<std::string, long long> &dims);
 
-/// The graphs one training run needs, from the module of a character model: `backward` (loss
-/// and gradients) and `forward` (loss only, for validation), each reduced to those outputs so
-/// that nothing else is computed.
+/// The graphs one training run needs, from the module of a model: `backward` (loss and
+/// gradients, derived with `options`: --truncate, --checkpoint) and `forward` (loss only, for
+/// validation), each reduced to those outputs so that nothing else is computed.
 struct TrainingGraphs {
   std::unique_ptr<ir::Module> module;
   const ir::Graph *forward = nullptr;
   const ir::Graph *backward = nullptr;
 };
-Expected<TrainingGraphs> buildTrainingGraphs(std::unique_ptr<ir::Module> module);
+Expected<TrainingGraphs> buildTrainingGraphs(std::unique_ptr<ir::Module> module,
+                                             passes::PipelineOptions options = {});
 
 /// "K=65,H=128" (the `dims` metadata of a model's tensor files) as -D overrides.
 Expected<std::map<std::string, long long>> parseDimsMetadata(const std::string &text,
@@ -63,7 +66,8 @@ struct Checkpoint {
   TensorMap params;
   std::string optimizer; ///< "adam" or "sgd".
   TensorMap optimizerState;
-  std::string vocabulary; ///< The characters in id order, UTF-8.
+  std::string vocabulary; ///< The characters in id order, UTF-8 (empty for a task).
+  std::string task;       ///< The --task of a synthetic-data run, else empty.
   std::map<std::string, long long> dims;
   int64_t step = 0;
   uint64_t seed = 0;

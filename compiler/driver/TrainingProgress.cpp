@@ -1,5 +1,7 @@
 #include "compiler/driver/TrainingProgress.h"
 
+#include "compiler/driver/TrainingLog.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,15 +12,10 @@ namespace rnnc::driver {
 
 namespace {
 
-std::string format(const char *pattern, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, pattern, value);
-  return buffer;
-}
-
 /// "21.3k" tokens/s.
 std::string formatRate(double perSecond) {
-  return perSecond >= 1000 ? format("%.1fk", perSecond / 1000) : format("%.0f", perSecond);
+  return perSecond >= 1000 ? formatNumber("%.1fk", perSecond / 1000)
+                           : formatNumber("%.0f", perSecond);
 }
 
 /// The seconds left until the run stops: at --steps or at the end of --minutes, whichever
@@ -52,8 +49,14 @@ std::string stepText(const ProgressState &state) {
 }
 
 std::string validationText(const ProgressState &state) {
-  return std::isnan(state.validationBpc) ? "val -"
-                                         : "val " + format("%.3f", state.validationBpc) + " bpc";
+  if (!state.characters)
+    return (std::isnan(state.validationBpc) ? "val -"
+                                            : "val " + formatNumber("%.4f", state.validationBpc)) +
+           "  " + state.metricName + " " +
+           (std::isnan(state.metric) ? "-" : formatNumber("%.4f", state.metric));
+  return std::isnan(state.validationBpc)
+             ? "val -"
+             : "val " + formatNumber("%.3f", state.validationBpc) + " bpc";
 }
 
 } // namespace
@@ -91,17 +94,19 @@ void ProgressDisplay::update(const ProgressState &state) {
   if (auto remaining = remainingSeconds(state))
     eta = " < " + formatDuration(*remaining);
   clearLine();
-  std::cerr << stepText(state) << " " << bar << " loss " << format("%.3f", state.trainLoss) << " | "
-            << validationText(state) << " | " << formatRate(state.tokensPerSecond) << " tok/s | "
-            << formatDuration(state.elapsedSeconds) << eta << std::flush;
+  std::cerr << stepText(state) << " " << bar << " loss " << formatNumber("%.3f", state.trainLoss)
+            << " | " << validationText(state) << " | " << formatRate(state.tokensPerSecond)
+            << " tok/s | " << formatDuration(state.elapsedSeconds) << eta << std::flush;
   lineShown_ = true;
 }
 
 void ProgressDisplay::report(const ProgressState &state) {
-  std::string line = stepText(state) + "  loss " + format("%.4f", state.trainLoss) + " (" +
-                     format("%.3f", state.trainLoss / std::numbers::ln2) + " bpc)  " +
-                     validationText(state) + "  " + formatRate(state.tokensPerSecond) +
-                     " tok/s  elapsed " + formatDuration(state.elapsedSeconds);
+  std::string line =
+      stepText(state) + "  loss " + formatNumber("%.4f", state.trainLoss) +
+      (state.characters ? " (" + formatNumber("%.3f", state.trainLoss / std::numbers::ln2) + " bpc)"
+                        : std::string()) +
+      "  " + validationText(state) + "  " + formatRate(state.tokensPerSecond) + " tok/s  elapsed " +
+      formatDuration(state.elapsedSeconds);
   if (auto remaining = remainingSeconds(state))
     line += "  eta " + formatDuration(*remaining);
   message(line);

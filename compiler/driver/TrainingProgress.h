@@ -17,9 +17,14 @@ struct ProgressState {
   std::optional<double> budgetSeconds; ///< --minutes, in seconds.
   double elapsedSeconds = 0;           ///< Since this run started.
   double secondsPerStep = 0;           ///< Mean over this run so far.
-  double trainLoss = 0;                ///< Recent training loss, nats per character.
-  double validationBpc = 0;            ///< The latest evaluation; NaN before the first.
+  double trainLoss = 0;                ///< Recent training loss, nats per character (or item).
+  /// The latest evaluation (bits per character; for a task, held-out loss per item in nats);
+  /// NaN before the first.
+  double validationBpc = 0;
   double tokensPerSecond = 0;
+  bool characters = true; ///< Text (losses also shown in bits per character), not a task.
+  std::string metricName; ///< A task's metric ("accuracy"), empty for text.
+  double metric = 0;      ///< Its latest value; NaN before the first evaluation.
 };
 
 class ProgressDisplay {
