@@ -14,13 +14,13 @@ template <typename T>
 void packPanels(T *packed, const T *a, int64_t m, int64_t k, int64_t strideI, int64_t strideP) {
   constexpr int64_t lanes = kPanelBytes / static_cast<int64_t>(sizeof(T));
   int64_t panels = (m + lanes - 1) / lanes;
+  // Row by row of A (a contiguous read when A is row-major), each into its lane of every step.
   for (int64_t j = 0; j < panels; ++j)
-    for (int64_t p = 0; p < k; ++p) {
-      T *to = packed + (j * k + p) * lanes;
-      for (int64_t l = 0; l < lanes; ++l) {
-        int64_t i = j * lanes + l;
-        to[l] = i < m ? a[i * strideI + p * strideP] : T(0);
-      }
+    for (int64_t l = 0; l < lanes; ++l) {
+      int64_t i = j * lanes + l;
+      T *to = packed + j * k * lanes + l;
+      for (int64_t p = 0; p < k; ++p)
+        to[p * lanes] = i < m ? a[i * strideI + p * strideP] : T(0);
     }
 }
 

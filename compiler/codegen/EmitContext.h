@@ -192,8 +192,8 @@ void emitGemm(EmitContext &context, int64_t m, const GemmOperands &operands);
 Status emitBatchedMatMul(EmitContext &context, const ir::Op &op);
 /// A sum_outer planned summed over the batch; the result's storage is bound.
 Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op);
-/// Packs `parameter` for the batched products that read it (at the kernel's entry).
-void emitParameterPacks(EmitContext &context, const ir::Value *parameter);
+/// Packs `value`, just computed outside scans, for the batched products that read it.
+void emitPacksOf(EmitContext &context, const ir::Value *value);
 /// Reports run-time error `code` of `op` in the current example to the runtime (rnnc_rt_fail).
 void emitFailure(EmitContext &context, const ir::Op &op, int32_t code, llvm::Value *first,
                  llvm::Value *second);

@@ -5,7 +5,8 @@
 // (rnnc_rt_parallel_tiles). A tile keeps rows × panels of accumulators in vector registers of
 // the target's width (PlanOptions::vectorBytes): per p it loads the panels' vectors once and
 // adds x[r, p] times them into every row's accumulators with llvm.fmuladd, then stores the tile.
-// Tiles at the edges (the last rows, the last partial panel) run as 1 × 1 tiles.
+// Tiles at the edges have fewer rows (the rows left) or run panel by panel (the last panel,
+// partial when m is not a multiple of the panel width).
 //
 // Invariant: every element is one chain of fused multiply-adds over p = 0 … k−1 in order, in any
 // tile and on any thread, so results do not depend on the number of threads.
@@ -35,15 +36,15 @@ enum ClosureField : unsigned {
 };
 
 /// The register tile for a vector width: its accumulators, the panels' vectors and a broadcast
-/// fit the 16 (AVX2) or 32 (AVX-512) vector registers.
+/// fit the 16 (AVX2) or 32 (AVX-512) vector registers, and its rows divide the usual batch sizes.
 struct TileShape {
   int64_t rows, panels;
 };
 TileShape tileShape(int64_t vectorBytes) {
   if (vectorBytes >= 64)
-    return {6, 2}; // 12 accumulators of 32 registers
+    return {8, 2}; // 16 accumulators of 32 registers
   if (vectorBytes == 32)
-    return {6, 1}; // 12 accumulators (2 per panel) of 16
+    return {4, 1}; // 8 accumulators (2 per panel) of 16
   return {2, 1};   // 8 accumulators (4 per panel) of 16
 }
 
@@ -92,21 +93,20 @@ public:
           llvm::Value *panelEnd =
               minimum(builder_.CreateAdd(j0, context_.index(shape_.panels)),
                       context_.index(panels_));
-          // A full tile: all its rows exist and its panels lie wholly within m.
-          llvm::Value *full = builder_.CreateAnd(
-              builder_.CreateICmpEQ(builder_.CreateSub(rowEnd, r0), context_.index(shape_.rows)),
+          // A tile of as many rows as are left (up to kTileRows): all its panels at once when
+          // they lie wholly within m, else panel by panel (the last one partial).
+          llvm::Value *rowsHere = builder_.CreateSub(rowEnd, r0);
+          llvm::Value *wholePanels =
               builder_.CreateICmpSLE(builder_.CreateAdd(j0, context_.index(shape_.panels)),
-                                     context_.index(m_ / panelLanes_)));
-          context_.emitIf(full, [&] { emitTile(shape_.rows, shape_.panels, r0, j0); });
-          context_.emitIf(builder_.CreateNot(full), [&] {
-            context_.emitLoop(
-                r0, rowEnd,
-                [&](llvm::Value *r) {
-                  context_.emitLoop(
-                      j0, panelEnd, [&](llvm::Value *j) { emitTile(1, 1, r, j); }, "panel");
-                },
-                "row");
-          });
+                                     context_.index(m_ / panelLanes_));
+          for (int64_t rows = shape_.rows; rows >= 1; --rows) // the full tile first
+            context_.emitIf(builder_.CreateICmpEQ(rowsHere, context_.index(rows)), [&] {
+              context_.emitIf(wholePanels, [&] { emitTile(rows, shape_.panels, r0, j0); });
+              context_.emitIf(builder_.CreateNot(wholePanels), [&] {
+                context_.emitLoop(
+                    j0, panelEnd, [&](llvm::Value *j) { emitTile(rows, 1, r0, j); }, "panel");
+              });
+            });
         },
         "tile");
     builder_.CreateRetVoid();

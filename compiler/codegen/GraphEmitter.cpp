@@ -102,7 +102,6 @@ Status emitLeaf(EmitContext &context, const Op &op) {
     if (position == plan.params.size())
       return Error::internal(describeOp(op) + ": a leaf the plan does not know");
     context.storage[op.result()] = {pointerAt(context.params, position), nullptr, nullptr};
-    emitParameterPacks(context, op.result());
     return Status::ok();
   }
   size_t position = std::find(plan.data.begin(), plan.data.end(), &op) - plan.data.begin();
@@ -293,6 +292,8 @@ private:
         break;
       default:
         status = emitOp(context_, op, StepPosition{});
+        for (size_t i = 0; status && i < op.numResults(); ++i)
+          emitPacksOf(context_, op.result(i));
       }
       if (!status)
         return status;

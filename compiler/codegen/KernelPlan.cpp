@@ -142,6 +142,9 @@ public:
     findFoldedTransposes(graph_.body());
     if (Status outputs = planOutputs(); !outputs)
       return outputs.takeError();
+    for (const auto &op : graph_.body().ops())
+      for (size_t i = 0; i < op->numResults(); ++i)
+        topLevel_.insert(op->result(i));
     findBatchInvariants(graph_.body());
     findBatchSummedOuters();
     assignSlots(graph_.body());
@@ -241,10 +244,10 @@ private:
       }
     }
     product.packed = packed;
-    product.packAtEntry = packed->definingOp() && packed->definingOp()->kind() == OpKind::Param;
+    product.packOnce = topLevel_.count(packed) != 0;
     auto key = std::make_pair(packed, product.transposed);
     auto slot = packSlots_.find(key);
-    if (slot == packSlots_.end() || !product.packAtEntry) {
+    if (slot == packSlots_.end() || !product.packOnce) {
       const std::vector<int64_t> &shape = left->type().shape;
       WorkspaceSlot pack;
       pack.perExample = false;
@@ -376,7 +379,9 @@ private:
   KernelPlan plan_;
   /// Scan body arguments that are statics, to the scan operand they stand for.
   std::unordered_map<const ir::Value *, const ir::Value *> staticOperand_;
-  /// Pack slots of parameters, by (parameter, transposed).
+  /// Results of the graph's top-level ops.
+  std::unordered_set<const ir::Value *> topLevel_;
+  /// Pack slots of values packed once, by (value, transposed).
   std::map<std::pair<const ir::Value *, bool>, size_t> packSlots_;
 };
 

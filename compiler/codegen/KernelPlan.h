@@ -16,8 +16,8 @@
 //
 // Products. A matmul whose left operand is batch-invariant and whose right operand is a vector
 // per example runs as one GEMM over all B rows (inside a scan) or all T·B rows (a time-parallel
-// product outside scans) on the runtime's packed micro-kernel (runtime/Gemm.h); its left operand
-// is packed once per call when it is a parameter (`packAtEntry`). A sum_outer whose only uses are
+// product outside scans) on the generated micro-kernel (GemmEmitter.cpp); its left operand is
+// packed once per call when it is defined outside scans (`packOnce`), else at every use. A sum_outer whose only uses are
 // outputs summed over the batch becomes one GEMM over every valid (t, b) row: Σ_b Σ_t a bᵀ.
 //
 // Fusion decided here: a transpose whose only uses are left operands of matmuls is folded into
@@ -67,7 +67,9 @@ struct BatchedMatMul {
   size_t packSlot = 0;            ///< Where the packed left operand lives.
   const ir::Value *packed = nullptr; ///< The value packed: a parameter or other invariant value.
   bool transposed = false;        ///< `packed` is the transpose of the left operand.
-  bool packAtEntry = false;       ///< `packed` is a parameter: packed once when the kernel starts.
+  /// `packed` is defined outside every scan (a parameter, a transposed weight): packed once, right
+  /// after it is computed, for every product that reads it.
+  bool packOnce = false;
 };
 
 /// A sum_outer computed summed over the batch with one GEMM (see the file comment).

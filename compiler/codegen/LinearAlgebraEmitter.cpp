@@ -1,6 +1,7 @@
 // Linear algebra. Batched products (KernelPlan.h) run on the generated GEMM micro-kernel
 // (GemmEmitter.cpp) with their shared operand packed by the runtime (runtime/Gemm.h): a matmul
-// over the rows of all examples, the packing of its left operand (at entry for a parameter), and
+// over the rows of all examples, the packing of its left operand (once, where it is computed, when
+// that is outside scans), and
 // a sum_outer summed over the batch as one product over the valid (t, b) rows, gathered first:
 // a's rows as they are, b's rows straight into packed panels.
 //
@@ -182,10 +183,10 @@ void emitPack(EmitContext &context, const ir::Op &op, const BatchedMatMul &produ
 
 } // namespace
 
-void emitParameterPacks(EmitContext &context, const ir::Value *parameter) {
+void emitPacksOf(EmitContext &context, const ir::Value *value) {
   std::vector<std::pair<size_t, const ir::Op *>> packs;
   for (const auto &[op, product] : context.plan.batchedMatMuls)
-    if (product.packAtEntry && product.packed == parameter)
+    if (product.packOnce && product.packed == value)
       packs.emplace_back(product.packSlot, op);
   std::sort(packs.begin(), packs.end(), [](const auto &a, const auto &b) {
     return a.first < b.first || (a.first == b.first && a.second->location().str() <
@@ -199,7 +200,7 @@ void emitParameterPacks(EmitContext &context, const ir::Value *parameter) {
 Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
   llvm::IRBuilder<> &builder = context.builder;
   const BatchedMatMul &product = context.plan.batchedMatMuls.at(&op);
-  if (!product.packAtEntry)
+  if (!product.packOnce)
     emitPack(context, op, product);
   const std::vector<int64_t> &shape = op.operand(0)->type().shape;
   const ir::Value *right = op.operand(1);
