@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <map>
+#include <tuple>
 #include <string>
 #include <unordered_map>
 
@@ -76,8 +77,9 @@ public:
   llvm::Value *scanStep = nullptr;
   std::string scanAxis;
 
-  /// The generated GEMM micro-kernels, by output width m (GemmEmitter.cpp).
-  std::map<int64_t, llvm::Function *> gemmFunctions;
+  /// The generated GEMM micro-kernels, by output width m, whether they add an addend, and their
+  /// activation (GemmEmitter.cpp).
+  std::map<std::tuple<int64_t, bool, ir::OpKind>, llvm::Function *> gemmFunctions;
   /// The storage of every IR value emitted so far.
   std::unordered_map<const ir::Value *, Storage> storage;
 
@@ -186,6 +188,10 @@ struct GemmOperands {
   llvm::Value *rows = nullptr, *k = nullptr, *packed = nullptr;
   llvm::Value *x = nullptr, *xRowStride = nullptr, *xColumnStride = nullptr;
   llvm::Value *out = nullptr, *outRowStride = nullptr;
+  /// The epilogue: out = activation(addend + product) when addend is not null (addendRowStride
+  /// 0 for one vector shared by all rows); activation is Tanh, Sigmoid or Add (none).
+  llvm::Value *addend = nullptr, *addendRowStride = nullptr;
+  ir::OpKind activation = ir::OpKind::Add;
 };
 void emitGemm(EmitContext &context, int64_t m, const GemmOperands &operands);
 /// A matmul planned as one GEMM over the rows of all examples; the result's storage is bound.

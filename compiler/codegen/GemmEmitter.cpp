@@ -4,7 +4,8 @@
 // tiles reuse a panel from cache; the runtime hands ranges of tiles to its threads
 // (rnnc_rt_parallel_tiles). A tile keeps rows × panels of accumulators in vector registers of
 // the target's width (PlanOptions::vectorBytes): per p it loads the panels' vectors once and
-// adds x[r, p] times them into every row's accumulators with llvm.fmuladd, then stores the tile.
+// adds x[r, p] times them into every row's accumulators with llvm.fmuladd, then stores the tile,
+// after the product's fused epilogue when it has one: activation(addend + acc) (KernelPlan.h).
 // Tiles at the edges have fewer rows (the rows left) or run panel by panel (the last panel,
 // partial when m is not a multiple of the panel width).
 //
@@ -32,6 +33,8 @@ enum ClosureField : unsigned {
   XColumnStrideField,
   OutField,
   OutRowStrideField,
+  AddendField,
+  AddendRowStrideField,
   FieldCount,
 };
 
@@ -50,8 +53,9 @@ TileShape tileShape(int64_t vectorBytes) {
 
 class GemmFunctionEmitter {
 public:
-  GemmFunctionEmitter(EmitContext &context, int64_t m)
-      : context_(context), builder_(context.builder), m_(m) {
+  GemmFunctionEmitter(EmitContext &context, int64_t m, bool hasAddend, ir::OpKind activation)
+      : context_(context), builder_(context.builder), m_(m), hasAddend_(hasAddend),
+        activation_(activation) {
     int64_t elementBytes = context.plan.precision == ir::Precision::Double ? 8 : 4;
     panelLanes_ = kPanelBytes / elementBytes;
     vectorBytes_ = std::min<int64_t>(context.plan.vectorBytes, kPanelBytes);
@@ -65,9 +69,13 @@ public:
   llvm::Function *emit() {
     llvm::Type *pointer = context_.pointerType, *index = context_.indexType;
     auto *type = llvm::FunctionType::get(builder_.getVoidTy(), {pointer, index, index}, false);
-    llvm::Function *function =
-        llvm::Function::Create(type, llvm::Function::InternalLinkage,
-                               "rnnc_gemm_m" + std::to_string(m_), context_.module);
+    std::string name = "rnnc_gemm_m" + std::to_string(m_);
+    if (hasAddend_)
+      name += activation_ == ir::OpKind::Tanh      ? "_add_tanh"
+              : activation_ == ir::OpKind::Sigmoid ? "_add_sigmoid"
+                                                   : "_add";
+    llvm::Function *function = llvm::Function::Create(type, llvm::Function::InternalLinkage, name,
+                                                      context_.module);
     function->addFnAttr(llvm::Attribute::NoUnwind);
     llvm::IRBuilderBase::InsertPointGuard guard(builder_);
     llvm::Function *outer = context_.function;
@@ -75,7 +83,8 @@ public:
     builder_.SetInsertPoint(llvm::BasicBlock::Create(context_.llvmContext, "entry", function));
     llvm::Value *closure = function->getArg(0);
     for (unsigned field = 0; field < FieldCount; ++field) {
-      bool isPointer = field == PackedField || field == XField || field == OutField;
+      bool isPointer =
+          field == PackedField || field == XField || field == OutField || field == AddendField;
       fields_[field] = builder_.CreateLoad(
           isPointer ? pointer : index,
           context_.elementPointer(index, closure, context_.index(field)));
@@ -177,34 +186,66 @@ private:
               v % vectorsPerPanel_);
   }
 
-  /// Stores vector `vector` (of its panel) of row `row`; lanes past m are dropped, which only
-  /// the last panel has.
+  /// The epilogue on one vector of accumulators: activation(addend + value).
+  llvm::Value *finish(llvm::Value *value, llvm::Value *addend) {
+    if (!hasAddend_)
+      return value;
+    value = builder_.CreateFAdd(addend, value);
+    if (activation_ == ir::OpKind::Tanh)
+      return emitTanh(context_, value);
+    if (activation_ == ir::OpKind::Sigmoid)
+      return emitSigmoid(context_, value);
+    return value;
+  }
+
+  /// Stores vector `vector` (of its panel) of row `row` after the epilogue; lanes past m are
+  /// dropped (and their addend not read), which only the last panel has.
   void store(llvm::Value *value, llvm::Value *row, llvm::Value *panel, int64_t vector) {
     llvm::Value *column = builder_.CreateAdd(builder_.CreateMul(panel, context_.index(panelLanes_)),
                                              context_.index(vector * vectorLanes_));
-    llvm::Value *offset =
-        builder_.CreateAdd(builder_.CreateMul(row, fields_[OutRowStrideField]), column);
-    llvm::Value *to = context_.elementPointer(context_.realType, fields_[OutField], offset);
+    llvm::Value *to = context_.elementPointer(
+        context_.realType, fields_[OutField],
+        builder_.CreateAdd(builder_.CreateMul(row, fields_[OutRowStrideField]), column));
+    llvm::Value *from =
+        hasAddend_ ? context_.elementPointer(
+                         context_.realType, fields_[AddendField],
+                         builder_.CreateAdd(builder_.CreateMul(row, fields_[AddendRowStrideField]),
+                                            column))
+                   : nullptr;
+    llvm::Align elementAlign(context_.realType->getScalarSizeInBits() / 8);
+    auto storeWhole = [&] {
+      llvm::Value *addend =
+          from ? builder_.CreateAlignedLoad(vectorType_, from, elementAlign) : nullptr;
+      builder_.CreateAlignedStore(finish(value, addend), to, elementAlign);
+    };
     int64_t lastLanes = m_ - (panels_ - 1) * panelLanes_ - vector * vectorLanes_;
     if (lastLanes >= vectorLanes_) {
-      builder_.CreateAlignedStore(value, to, llvm::Align(context_.realType->getScalarSizeInBits() / 8));
+      storeWhole();
       return;
     }
     llvm::Value *last = builder_.CreateICmpEQ(panel, context_.index(panels_ - 1));
-    context_.emitIf(builder_.CreateNot(last), [&] {
-      builder_.CreateAlignedStore(value, to,
-                                  llvm::Align(context_.realType->getScalarSizeInBits() / 8));
-    });
+    context_.emitIf(builder_.CreateNot(last), storeWhole);
     context_.emitIf(last, [&] {
+      llvm::Value *addend = nullptr;
+      if (from) {
+        addend = llvm::ConstantFP::get(vectorType_, 0.0);
+        for (int64_t lane = 0; lane < lastLanes; ++lane)
+          addend = builder_.CreateInsertElement(addend, context_.loadReal(from, context_.index(lane)),
+                                                static_cast<uint64_t>(lane));
+      }
+      llvm::Value *result = finish(value, addend);
       for (int64_t lane = 0; lane < lastLanes; ++lane)
-        context_.storeReal(builder_.CreateExtractElement(value, static_cast<uint64_t>(lane)), to,
+        context_.storeReal(builder_.CreateExtractElement(result, static_cast<uint64_t>(lane)), to,
                            context_.index(lane));
     });
   }
 
   EmitContext &context_;
   llvm::IRBuilder<> &builder_;
-  int64_t m_, panelLanes_ = 0, vectorBytes_ = 0, vectorLanes_ = 0, vectorsPerPanel_ = 0,
+  int64_t m_;
+  bool hasAddend_;
+  ir::OpKind activation_;
+  int64_t panelLanes_ = 0, vectorBytes_ = 0, vectorLanes_ = 0, vectorsPerPanel_ = 0,
               panels_ = 0;
   llvm::VectorType *vectorType_ = nullptr;
   TileShape shape_{};
@@ -215,8 +256,9 @@ private:
 
 void emitGemm(EmitContext &context, int64_t m, const GemmOperands &operands) {
   llvm::IRBuilder<> &builder = context.builder;
-  GemmFunctionEmitter emitter(context, m);
-  llvm::Function *&function = context.gemmFunctions[m];
+  bool hasAddend = operands.addend != nullptr;
+  GemmFunctionEmitter emitter(context, m, hasAddend, operands.activation);
+  llvm::Function *&function = context.gemmFunctions[{m, hasAddend, operands.activation}];
   if (!function)
     function = emitter.emit();
   // The closure lives in the entry block's frame: one per call site.
@@ -227,13 +269,15 @@ void emitGemm(EmitContext &context, int64_t m, const GemmOperands &operands) {
     builder.SetInsertPoint(&entry, entry.getFirstInsertionPt());
     closure = builder.CreateAlloca(llvm::ArrayType::get(context.indexType, FieldCount));
   }
-  llvm::Value *values[FieldCount] = {operands.rows,     operands.k,
-                                     operands.packed,   operands.x,
+  llvm::Value *values[FieldCount] = {operands.rows,       operands.k,
+                                     operands.packed,     operands.x,
                                      operands.xRowStride, operands.xColumnStride,
-                                     operands.out,      operands.outRowStride};
+                                     operands.out,        operands.outRowStride,
+                                     operands.addend,     operands.addendRowStride};
   for (unsigned field = 0; field < FieldCount; ++field)
-    builder.CreateStore(values[field], context.elementPointer(context.indexType, closure,
-                                                              context.index(field)));
+    if (values[field])
+      builder.CreateStore(values[field], context.elementPointer(context.indexType, closure,
+                                                                context.index(field)));
   llvm::Value *work =
       builder.CreateMul(builder.CreateMul(operands.rows, operands.k), context.index(m));
   llvm::FunctionCallee parallel = context.runtimeFunction(

@@ -146,10 +146,12 @@ Status emitPerStepOp(EmitContext &context, const Op &op, const StepPosition &pos
     context.storage[result] = context.storageOf(op.operand(0));
     return Status::ok();
   }
-  Storage storage = context.slotStorage(result);
-  context.storage[result] = storage;
   if (context.plan.batchedMatMuls.count(&op))
     return emitBatchedMatMul(context, op);
+  if (context.plan.fusedIntoProducts.count(&op))
+    return Status::ok(); // done in the product's tile, which stored the fused result
+  Storage storage = context.slotStorage(result);
+  context.storage[result] = storage;
   llvm::Type *resultElement = context.elementType(result->type());
   Status status = Status::ok();
   auto emitAt = [&](llvm::Value *t, const StepPosition &at) {

@@ -145,6 +145,7 @@ public:
     for (const auto &op : graph_.body().ops())
       for (size_t i = 0; i < op->numResults(); ++i)
         topLevel_.insert(op->result(i));
+    findUsers(graph_.body());
     findBatchInvariants(graph_.body());
     findBatchSummedOuters();
     assignSlots(graph_.body());
@@ -258,7 +259,49 @@ private:
       slot = packSlots_.insert_or_assign(key, plan_.slots.size() - 1).first;
     }
     product.packSlot = slot->second;
+    product.result = op.result();
+    planEpilogue(op, product);
     plan_.batchedMatMuls[&op] = product;
+  }
+
+  /// The only op that uses `value`, when it has exactly one use and that use is in `block`.
+  const Op *onlyUser(const ir::Value *value, const ir::Block &block) const {
+    auto found = users_.find(value);
+    if (found == users_.end() || found->second.size() != 1)
+      return nullptr;
+    const Op *user = found->second.front();
+    return user->parentBlock() == &block ? user : nullptr;
+  }
+
+  /// Fuses `addend + product` (and a tanh or sigmoid of it) into the product's tile when the
+  /// addend is ready before the product runs and its rows line up with the product's.
+  void planEpilogue(const Op &op, BatchedMatMul &product) {
+    const ir::Block &block = *op.parentBlock();
+    const Op *add = onlyUser(op.result(), block);
+    if (!add || add->kind() != OpKind::Add || add->operand(0) == add->operand(1) ||
+        add->result()->type() != op.result()->type())
+      return;
+    const ir::Value *addend = add->operand(0) == op.result() ? add->operand(1) : add->operand(0);
+    const Op *producer = addend->definingOp();
+    bool shared = plan_.isBatchInvariant(addend) && !addend->type().isSequence() &&
+                  addend->type().shape == op.result()->type().shape;
+    bool sameRows = addend->type() == op.result()->type() &&
+                    !(producer && producer->kind() == OpKind::Repeat);
+    bool readyBefore = !producer || producer->parentBlock() != &block ||
+                       opIndex_.at(producer) < opIndex_.at(&op);
+    if (!(shared || sameRows) || !readyBefore)
+      return;
+    product.addend = addend;
+    product.result = add->result();
+    plan_.fusedIntoProducts.insert(add);
+    unmaterialised_.insert(op.result());
+    const Op *activation = onlyUser(add->result(), block);
+    if (activation && (activation->kind() == OpKind::Tanh || activation->kind() == OpKind::Sigmoid)) {
+      product.activation = activation->kind();
+      product.result = activation->result();
+      plan_.fusedIntoProducts.insert(activation);
+      unmaterialised_.insert(add->result());
+    }
   }
 
   void planBatchSummedOuter(const Op &op, BatchSummedOuter &outer) {
@@ -368,6 +411,8 @@ private:
                                        plan_.data.begin()];
       if ((isView(op) && !isPrime) || plan_.foldedTransposes.count(&op))
         continue;
+      if (isUnmaterialised(op))
+        continue;
       for (size_t i = 0; i < op.numResults(); ++i)
         plan_.valueSlots[op.result(i)] =
             addSlot(op.result(i)->type(),
@@ -379,6 +424,28 @@ private:
   KernelPlan plan_;
   /// Scan body arguments that are statics, to the scan operand they stand for.
   std::unordered_map<const ir::Value *, const ir::Value *> staticOperand_;
+  void findUsers(const ir::Block &block) {
+    size_t index = 0;
+    for (const auto &owned : block.ops()) {
+      opIndex_[owned.get()] = index++;
+      for (const ir::Value *operand : owned->operands())
+        users_[operand].push_back(owned.get());
+      if (owned->kind() == OpKind::Scan)
+        findUsers(*owned->body());
+    }
+  }
+
+  /// Every op that reads a value (once per operand), and each op's position in its block.
+  std::unordered_map<const ir::Value *, std::vector<const Op *>> users_;
+  std::unordered_map<const Op *, size_t> opIndex_;
+  /// Values of fused epilogues that never reach memory.
+  std::unordered_set<const ir::Value *> unmaterialised_;
+  /// A fused product or add whose value only lives in registers (BatchedMatMul::addend). Ops are
+  /// visited in order, so a product's epilogue is planned before its add and activation.
+  bool isUnmaterialised(const Op &op) const {
+    return op.numResults() == 1 && unmaterialised_.count(op.result());
+  }
+
   /// Results of the graph's top-level ops.
   std::unordered_set<const ir::Value *> topLevel_;
   /// Pack slots of values packed once, by (value, transposed).

@@ -21,7 +21,8 @@
 // outputs summed over the batch becomes one GEMM over every valid (t, b) row: Σ_b Σ_t a bᵀ.
 //
 // Fusion decided here: a transpose whose only uses are left operands of matmuls is folded into
-// them (KernelPlan::foldedTransposes).
+// them (KernelPlan::foldedTransposes); a bias add and a tanh or sigmoid after a batched product
+// are done in the product's tile before it is stored (BatchedMatMul::addend).
 //
 // The plan is also where an op the code generator cannot lower is found: planKernel reports it
 // as a located user error ("no lowering for op ...") before anything is emitted.
@@ -70,6 +71,13 @@ struct BatchedMatMul {
   /// `packed` is defined outside every scan (a parameter, a transposed weight): packed once, right
   /// after it is computed, for every product that reads it.
   bool packOnce = false;
+  /// A fused epilogue: the product's only use is `addend + product` (addend a vector shared by all
+  /// rows, a bias, or one with the product's own rows), and optionally that sum's only use is
+  /// tanh or sigmoid. The tile stores activation(addend + product) as `result`; the add and the
+  /// activation are not emitted on their own, the product and the sum not materialised.
+  const ir::Value *addend = nullptr;
+  ir::OpKind activation = ir::OpKind::Add; ///< Tanh, Sigmoid, or Add for none.
+  const ir::Value *result = nullptr;       ///< The value the tile stores: the op's own without fusion.
 };
 
 /// A sum_outer computed summed over the batch with one GEMM (see the file comment).
@@ -100,6 +108,8 @@ public:
   /// Values with one copy for the whole batch.
   std::unordered_set<const ir::Value *> batchInvariant;
   std::unordered_map<const ir::Op *, BatchedMatMul> batchedMatMuls;
+  /// The adds and activations fused into a batched product's tile (BatchedMatMul::addend).
+  std::unordered_set<const ir::Op *> fusedIntoProducts;
   std::unordered_map<const ir::Op *, BatchSummedOuter> batchSummedOuters;
   bool isBatchInvariant(const ir::Value *value) const { return batchInvariant.count(value) != 0; }
   /// The slot of every value the kernel materialises.

@@ -205,16 +205,24 @@ Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
   const std::vector<int64_t> &shape = op.operand(0)->type().shape;
   const ir::Value *right = op.operand(1);
   Storage x = context.storageOf(right);
-  Storage out = context.storageOf(op.result());
+  Storage out = context.slotStorage(product.result);
+  context.storage[product.result] = out;
   if (!x.rowStride || !out.rowStride)
     return Error::internal(describeOp(op) + ": a batched product without rows");
   // A whole sequence (time-major, dense) is T·B rows; a step or a static value B rows.
   llvm::Value *rows = context.batchSize;
   if (right->type().isSequence())
     rows = builder.CreateMul(context.longestLength(right->type().axis), rows);
-  emitGemm(context, shape[0],
-           {rows, context.index(shape[1]), context.slotPointers[product.packSlot], x.base,
-            x.rowStride, context.index(1), out.base, out.rowStride});
+  GemmOperands operands{rows,     context.index(shape[1]), context.slotPointers[product.packSlot],
+                        x.base,   x.rowStride,             context.index(1),
+                        out.base, out.rowStride};
+  if (product.addend) {
+    Storage addend = context.storageOf(product.addend);
+    operands.addend = addend.base;
+    operands.addendRowStride = addend.rowStride ? addend.rowStride : context.index(0);
+    operands.activation = product.activation;
+  }
+  emitGemm(context, shape[0], operands);
   return Status::ok();
 }
 
