@@ -3,7 +3,8 @@
 // over the rows of all examples, the packing of its left operand (once, where it is computed, when
 // that is outside scans), and
 // a sum_outer summed over the batch as one product over the valid (t, b) rows, gathered first:
-// a's rows as they are, b's rows straight into packed panels.
+// a's rows as they are, b's rows straight into packed panels. A product with a one-hot vector
+// (a character model's input projection) is a copy of one column out of the packed panels.
 //
 // Per example (matmul, transpose, outer) on row-major static shapes. The loop orders are
 // chosen for the vectoriser: a matrix-vector product is a dot product per row, an
@@ -197,6 +198,57 @@ void emitPacksOf(EmitContext &context, const ir::Value *value) {
       emitPack(context, *packs[i].second, context.plan.batchedMatMuls.at(packs[i].second));
 }
 
+namespace {
+
+/// A * onehot(x) is column x of A: for every row with step t (an example's own steps), the
+/// column is copied out of the packed panels (lane l of panel j at step x), the epilogue applied.
+/// Exactly the product's value (a sum of zeros and one element), without its k multiply-adds.
+void emitOneHotProduct(EmitContext &context, const ir::Op &op, const BatchedMatMul &product,
+                       const ir::Value &tokens, const Storage &out) {
+  llvm::IRBuilder<> &builder = context.builder;
+  const std::vector<int64_t> &shape = op.operand(0)->type().shape;
+  int64_t m = shape[0], k = shape[1];
+  int64_t lanes = kPanelBytes / (context.plan.precision == ir::Precision::Double ? 8 : 4);
+  llvm::Value *packed = context.slotPointers[product.packSlot];
+  const ir::Type &resultType = op.result()->type();
+  auto emitRow = [&](llvm::Value *t) {
+    llvm::Value *id = builder.CreateSExt(
+        builder.CreateLoad(context.tokenType, context.stepPointer(&tokens, t)), context.indexType);
+    llvm::Value *to = context.stepPointer(out, context.realType, t);
+    llvm::Value *addend =
+        product.addend ? context.stepPointer(product.addend, t) : nullptr;
+    // Token ids were checked against the vocabulary before the run (onehot's own guard).
+    context.emitIf(builder.CreateICmpULT(id, context.index(k)), [&] {
+      context.emitLoop(m, [&](llvm::Value *i) {
+        llvm::Value *panel = builder.CreateUDiv(i, context.index(lanes));
+        llvm::Value *lane = builder.CreateURem(i, context.index(lanes));
+        llvm::Value *at = builder.CreateAdd(
+            builder.CreateMul(builder.CreateAdd(builder.CreateMul(panel, context.index(k)), id),
+                              context.index(lanes)),
+            lane);
+        llvm::Value *value = context.loadReal(packed, at);
+        if (addend) {
+          value = builder.CreateFAdd(context.loadReal(addend, i), value);
+          if (product.activation == OpKind::Tanh)
+            value = emitTanh(context, value);
+          else if (product.activation == OpKind::Sigmoid)
+            value = emitSigmoid(context, value);
+        }
+        context.storeReal(value, to, i);
+      });
+    });
+  };
+  if (!resultType.isSequence()) {
+    context.forEachExample([&] { emitRow(context.index(0)); });
+    return;
+  }
+  context.forEachExample([&] {
+    context.emitLoop(context.index(0), context.axisLength(resultType.axis), emitRow, "t");
+  });
+}
+
+} // namespace
+
 Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
   llvm::IRBuilder<> &builder = context.builder;
   const BatchedMatMul &product = context.plan.batchedMatMuls.at(&op);
@@ -213,6 +265,11 @@ Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
   llvm::Value *rows = context.batchSize;
   if (right->type().isSequence())
     rows = builder.CreateMul(context.longestLength(right->type().axis), rows);
+  const ir::Op *producer = right->definingOp();
+  if (producer && producer->kind() == OpKind::OneHot) {
+    emitOneHotProduct(context, op, product, *producer->operand(0), out);
+    return Status::ok();
+  }
   GemmOperands operands{rows,     context.index(shape[1]), context.slotPointers[product.packSlot],
                         x.base,   x.rowStride,             context.index(1),
                         out.base, out.rowStride};
