@@ -218,15 +218,16 @@ void emitOneHotProduct(EmitContext &context, const ir::Op &op, const BatchedMatM
     llvm::Value *addend =
         product.addend ? context.stepPointer(product.addend, t) : nullptr;
     // Token ids were checked against the vocabulary before the run (onehot's own guard).
-    context.emitIf(builder.CreateICmpULT(id, context.index(k)), [&] {
-      context.emitLoop(m, [&](llvm::Value *i) {
-        llvm::Value *panel = builder.CreateUDiv(i, context.index(lanes));
-        llvm::Value *lane = builder.CreateURem(i, context.index(lanes));
-        llvm::Value *at = builder.CreateAdd(
-            builder.CreateMul(builder.CreateAdd(builder.CreateMul(panel, context.index(k)), id),
-                              context.index(lanes)),
-            lane);
-        llvm::Value *value = context.loadReal(packed, at);
+    // Panel j holds lanes j·L … j·L+L−1 of step `id` contiguously: a vectorisable copy each.
+    auto copyPanelLanes = [&](llvm::Value *panel, int64_t count) {
+      llvm::Value *column = builder.CreateMul(panel, context.index(lanes));
+      llvm::Value *from = context.elementPointer(
+          context.realType, packed,
+          builder.CreateMul(builder.CreateAdd(builder.CreateMul(panel, context.index(k)), id),
+                            context.index(lanes)));
+      context.emitLoop(count, [&](llvm::Value *lane) {
+        llvm::Value *i = builder.CreateAdd(column, lane);
+        llvm::Value *value = context.loadReal(from, lane);
         if (addend) {
           value = builder.CreateFAdd(context.loadReal(addend, i), value);
           if (product.activation == OpKind::Tanh)
@@ -236,6 +237,12 @@ void emitOneHotProduct(EmitContext &context, const ir::Op &op, const BatchedMatM
         }
         context.storeReal(value, to, i);
       });
+    };
+    // Token ids were checked against the vocabulary before the run (onehot's own guard).
+    context.emitIf(builder.CreateICmpULT(id, context.index(k)), [&] {
+      context.emitLoop(m / lanes, [&](llvm::Value *panel) { copyPanelLanes(panel, lanes); });
+      if (m % lanes)
+        copyPanelLanes(context.index(m / lanes), m % lanes);
     });
   };
   if (!resultType.isSequence()) {
