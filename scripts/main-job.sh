@@ -27,7 +27,7 @@ mkdir -p "$work"
 if "$rnnc" run "$model" -D K=8 -D H=8 --params "$work/probe-params.safetensors" \
      --inputs "$work/probe-batch.safetensors" --grad --backend jit \
      -o "$work/probe-out.safetensors" > /dev/null 2>&1; then
-  backend=jit steps=12000
+  backend=jit steps=60000
 else
   backend=interp steps=5000
 fi
