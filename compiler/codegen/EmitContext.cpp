@@ -147,26 +147,13 @@ void EmitContext::forEachExample(const std::function<void()> &body) {
 
 void EmitContext::emitLoop(llvm::Value *begin, llvm::Value *end,
                            const std::function<void(llvm::Value *)> &body, const char *name) {
-  llvm::BasicBlock *preheader = builder.GetInsertBlock();
-  llvm::BasicBlock *header = llvm::BasicBlock::Create(llvmContext, name, function);
-  llvm::BasicBlock *loopBody =
-      llvm::BasicBlock::Create(llvmContext, std::string(name) + ".body", function);
-  llvm::BasicBlock *exit =
-      llvm::BasicBlock::Create(llvmContext, std::string(name) + ".exit", function);
-  builder.CreateBr(header);
-  builder.SetInsertPoint(header);
-  llvm::PHINode *counter = builder.CreatePHI(indexType, 2, name);
-  counter->addIncoming(begin, preheader);
-  builder.CreateCondBr(builder.CreateICmpSLT(counter, end), loopBody, exit);
-  builder.SetInsertPoint(loopBody);
-  body(counter);
-  llvm::Value *next = builder.CreateAdd(counter, index(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
-  counter->addIncoming(next, builder.GetInsertBlock());
-  llvm::BranchInst *latch = builder.CreateBr(header);
-  if (auto *count = llvm::dyn_cast<llvm::ConstantInt>(end);
-      count && llvm::isa<llvm::ConstantInt>(begin))
-    addLoopHints(latch, count->getSExtValue());
-  builder.SetInsertPoint(exit);
+  emitCountedLoop(
+      begin, end, {},
+      [&](llvm::Value *i, const std::vector<llvm::Value *> &) {
+        body(i);
+        return std::vector<llvm::Value *>{};
+      },
+      name);
 }
 
 void EmitContext::addLoopHints(llvm::BranchInst *latch, int64_t tripCount) {
@@ -200,6 +187,14 @@ std::vector<llvm::Value *> EmitContext::emitReductions(
     const std::function<std::vector<llvm::Value *>(llvm::Value *,
                                                    const std::vector<llvm::Value *> &)> &step,
     const char *name) {
+  return emitCountedLoop(index(0), count, initial, step, name);
+}
+
+std::vector<llvm::Value *> EmitContext::emitCountedLoop(
+    llvm::Value *begin, llvm::Value *end, const std::vector<llvm::Value *> &initial,
+    const std::function<std::vector<llvm::Value *>(llvm::Value *,
+                                                   const std::vector<llvm::Value *> &)> &step,
+    const char *name) {
   llvm::BasicBlock *preheader = builder.GetInsertBlock();
   llvm::BasicBlock *header = llvm::BasicBlock::Create(llvmContext, name, function);
   llvm::BasicBlock *loopBody =
@@ -209,14 +204,14 @@ std::vector<llvm::Value *> EmitContext::emitReductions(
   builder.CreateBr(header);
   builder.SetInsertPoint(header);
   llvm::PHINode *counter = builder.CreatePHI(indexType, 2, name);
-  counter->addIncoming(index(0), preheader);
+  counter->addIncoming(begin, preheader);
   std::vector<llvm::Value *> accumulators;
   for (llvm::Value *value : initial) {
     llvm::PHINode *accumulator = builder.CreatePHI(value->getType(), 2, "acc");
     accumulator->addIncoming(value, preheader);
     accumulators.push_back(accumulator);
   }
-  builder.CreateCondBr(builder.CreateICmpSLT(counter, count), loopBody, exit);
+  builder.CreateCondBr(builder.CreateICmpSLT(counter, end), loopBody, exit);
   builder.SetInsertPoint(loopBody);
   std::vector<llvm::Value *> next = step(counter, accumulators);
   counter->addIncoming(builder.CreateAdd(counter, index(1), "", true, true),
@@ -224,8 +219,10 @@ std::vector<llvm::Value *> EmitContext::emitReductions(
   for (size_t i = 0; i < next.size(); ++i)
     llvm::cast<llvm::PHINode>(accumulators[i])->addIncoming(next[i], builder.GetInsertBlock());
   llvm::BranchInst *latch = builder.CreateBr(header);
-  if (auto *constant = llvm::dyn_cast<llvm::ConstantInt>(count))
-    addLoopHints(latch, constant->getSExtValue());
+  auto *first = llvm::dyn_cast<llvm::ConstantInt>(begin);
+  auto *last = llvm::dyn_cast<llvm::ConstantInt>(end);
+  if (first && last)
+    addLoopHints(latch, last->getSExtValue() - first->getSExtValue());
   builder.SetInsertPoint(exit);
   return accumulators;
 }

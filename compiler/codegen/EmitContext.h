@@ -140,6 +140,12 @@ public:
       const std::function<std::vector<llvm::Value *>(llvm::Value *,
                                                      const std::vector<llvm::Value *> &)> &step,
       const char *name = "k");
+  /// The loop all the above are: [begin, end) with accumulators carried in registers.
+  std::vector<llvm::Value *> emitCountedLoop(
+      llvm::Value *begin, llvm::Value *end, const std::vector<llvm::Value *> &initial,
+      const std::function<std::vector<llvm::Value *>(llvm::Value *,
+                                                     const std::vector<llvm::Value *> &)> &step,
+      const char *name);
   /// Loops of at least this many iterations are left to the loop vectoriser, not fully unrolled.
   static constexpr int64_t kVectorLoopMinimum = 8;
   /// Attaches the loop metadata for a loop of `tripCount` iterations to its latch.
