@@ -107,8 +107,10 @@ private:
             i64_,
             builder.CreateConstInBoundsGEP1_64(i64_, padded, static_cast<uint64_t>(term.axis)));
         rows = builder.CreateMul(
-            rows, builder.CreateSDiv(builder.CreateAdd(length, builder.getInt64(term.factor - 1)),
-                                     builder.getInt64(term.factor)));
+            rows, builder.CreateAdd(
+                      builder.CreateSDiv(builder.CreateAdd(length, builder.getInt64(term.factor - 1)),
+                                         builder.getInt64(term.factor)),
+                      builder.getInt64(term.prefixSteps)));
       }
       llvm::Value *termBytes = builder.CreateMul(rows, builder.getInt64(term.bytesPerStep));
       llvm::Value *rounded = builder.CreateMul(

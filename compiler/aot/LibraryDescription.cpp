@@ -99,7 +99,7 @@ KernelDescription describeKernel(const std::string &prefix, const std::string &k
   for (const codegen::WorkspaceSlot &slot : plan.slots)
     kernel.workspace.terms.push_back({slot.bytesPerStep,
                                       slot.isSequence ? static_cast<int32_t>(slot.axis) : -1,
-                                      slot.segmentFactor, slot.perExample});
+                                      slot.segmentFactor, slot.perExample, slot.prefixSteps});
   return kernel;
 }
 

@@ -30,8 +30,8 @@ struct TensorDescription {
 };
 
 /// The workspace size as a formula of the batch size B and padded lengths: per slot (term),
-/// roundUp(bytesPerStep * (B when perExample) * (ceil(T[axis] / factor) for a sequence),
-/// alignment). It restates codegen::KernelPlan::workspaceBytes for code that runs without the
+/// roundUp(bytesPerStep * (B when perExample) * (ceil(T[axis] / factor) + prefixSteps for a
+/// sequence), alignment). It restates codegen::KernelPlan::workspaceBytes for code that runs without the
 /// plan (the object's size query); backend::KernelRunner checks the compiled query against the
 /// plan on every AOT run.
 struct WorkspaceFormula {
@@ -40,6 +40,7 @@ struct WorkspaceFormula {
     int32_t axis = -1; ///< -1: a static slot.
     int64_t factor = 1;
     bool perExample = true;
+    int64_t prefixSteps = 0;
   };
   int64_t alignment = 64;
   std::vector<Term> terms;

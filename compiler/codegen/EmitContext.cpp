@@ -57,8 +57,12 @@ Storage EmitContext::slotStorage(const ir::Value *value) {
   Storage result{slotPointers[plan.valueSlots.at(value)], nullptr, nullptr};
   if (slot.perExample)
     result.rowStride = index(size);
-  if (slot.isSequence)
+  if (slot.isSequence) {
     result.stride = builder.CreateMul(batchSize, index(size));
+    if (slot.prefixSteps != 0)
+      result.base = elementPointer(elementType(value->type()), result.base,
+                                   builder.CreateMul(result.stride, index(slot.prefixSteps)));
+  }
   return result;
 }
 

@@ -259,7 +259,7 @@ private:
           steps = builder.CreateUDiv(
               builder.CreateAdd(steps, context_.index(slot.segmentFactor - 1)),
               context_.index(slot.segmentFactor));
-        rows = builder.CreateMul(rows, steps);
+        rows = builder.CreateMul(rows, builder.CreateAdd(steps, context_.index(slot.prefixSteps)));
       }
       llvm::Value *bytes = builder.CreateMul(rows, context_.index(slot.bytesPerStep));
       bytes = builder.CreateAnd(builder.CreateAdd(bytes, context_.index(kSlotAlignment - 1)),

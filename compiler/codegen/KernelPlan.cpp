@@ -316,6 +316,22 @@ private:
     outer.packedRight = plan_.slots.size() - 1;
   }
 
+  /// A forward shift of a per-example sequence that has a slot of its own on a base axis becomes
+  /// a view of that slot one step back (KernelPlan.h); its value is then never copied.
+  bool planPrefixedShift(const Op &op) {
+    const ir::Value *sequence = op.operand(0);
+    auto slotIndex = plan_.valueSlots.find(sequence);
+    if (op.stringAttr("direction") != "forward" || !topLevel_.count(op.result()) ||
+        slotIndex == plan_.valueSlots.end())
+      return false;
+    WorkspaceSlot &slot = plan_.slots[slotIndex->second];
+    if (!slot.isSequence || !slot.perExample || slot.segmentFactor != 1 || slot.prefixSteps != 0)
+      return false;
+    slot.prefixSteps = 1;
+    plan_.prefixedShifts.insert(&op);
+    return true;
+  }
+
   void numberLeaves() {
     std::unordered_set<const Op *> primes = ir::primeInputs(graph_);
     graph_.body().walk([&](Op &op) {
@@ -411,6 +427,8 @@ private:
                                        plan_.data.begin()];
       if ((isView(op) && !isPrime) || plan_.foldedTransposes.count(&op))
         continue;
+      if (op.kind() == OpKind::Shift && planPrefixedShift(op))
+        continue;
       if (isUnmaterialised(op))
         continue;
       for (size_t i = 0; i < op.numResults(); ++i)
@@ -457,7 +475,7 @@ private:
 int64_t WorkspaceSlot::bytes(int64_t batchSize, const std::vector<int64_t> &paddedLengths) const {
   int64_t rows = perExample ? batchSize : 1;
   if (isSequence)
-    rows *= (paddedLengths.at(axis) + segmentFactor - 1) / segmentFactor;
+    rows *= (paddedLengths.at(axis) + segmentFactor - 1) / segmentFactor + prefixSteps;
   return (bytesPerStep * rows + kSlotAlignment - 1) / kSlotAlignment * kSlotAlignment;
 }
 

@@ -20,6 +20,10 @@
 // packed once per call when it is defined outside scans (`packOnce`), else at every use. A sum_outer whose only uses are
 // outputs summed over the batch becomes one GEMM over every valid (t, b) row: Σ_b Σ_t a bᵀ.
 //
+// Views decided here: a forward shift of a sequence with a slot of its own is a view of that slot
+// one step back; the slot gets a leading step that holds the shift's initial value
+// (`prefixedShifts`), so the backward's h(t−1) is not a copy of h.
+//
 // Fusion decided here: a transpose whose only uses are left operands of matmuls is folded into
 // them (KernelPlan::foldedTransposes); a bias add and a tanh or sigmoid after a batched product
 // are done in the product's tile before it is stored (BatchedMatMul::addend).
@@ -59,6 +63,9 @@ struct WorkspaceSlot {
   bool perExample = true;
   size_t axis = 0;           ///< Sequence slots: index of the base axis in KernelPlan::axes.
   int64_t segmentFactor = 1; ///< Sequence slots over a segment axis `t/K`: K.
+  /// Sequence slots: steps (of B rows) stored before step 0. One holds the initial value of a
+  /// forward shift of the slot's value (KernelPlan::prefixedShifts).
+  int64_t prefixSteps = 0;
   /// Bytes of the slot, rounded up to kSlotAlignment, for a batch.
   int64_t bytes(int64_t batchSize, const std::vector<int64_t> &paddedLengths) const;
 };
@@ -119,6 +126,8 @@ public:
   /// Transposes that are never materialised: every use is the left operand of a matmul in the
   /// same block, which reads the untransposed matrix instead (the backward's Wᵀ δ).
   std::unordered_set<const ir::Op *> foldedTransposes;
+  /// Forward shifts that are views of their operand's slot (WorkspaceSlot::prefixSteps).
+  std::unordered_set<const ir::Op *> prefixedShifts;
 
   size_t axisIndex(const std::string &axis) const;
   /// Workspace bytes for a batch of `batchSize` examples with the batch's padded lengths (one

@@ -311,16 +311,29 @@ Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
   });
   llvm::Value *validRows = builder.CreateLoad(context.indexType, counter);
   builder.CreateStore(context.index(0), counter);
+  // When every example has the longest length and a is stored as [T, B, m] rows, its rows are
+  // already the product's rows in order (p = t·B + b): read in place, not gathered.
+  const Storage &aStorage = context.storageOf(a);
+  llvm::Value *aInPlace = builder.getFalse();
+  if (aStorage.isSequence() && aStorage.rowStride)
+    aInPlace = builder.CreateAnd(
+        {builder.CreateICmpEQ(validRows,
+                              builder.CreateMul(context.longestLength(axis), context.batchSize)),
+         builder.CreateICmpEQ(aStorage.rowStride, context.index(m)),
+         builder.CreateICmpEQ(aStorage.stride,
+                              builder.CreateMul(context.batchSize, context.index(m)))});
   context.emitLoop(
       context.index(0), context.longestLength(axis),
       [&](llvm::Value *t) {
         context.forEachExample([&] {
           context.emitIf(builder.CreateICmpSLT(t, context.axisLength(axis)), [&] {
             llvm::Value *p = builder.CreateLoad(context.indexType, counter);
-            context.copyElements(context.realType,
-                                 context.elementPointer(context.realType, leftRows,
-                                                        builder.CreateMul(p, context.index(m))),
-                                 context.stepPointer(a, t), context.index(m));
+            context.emitIf(builder.CreateNot(aInPlace), [&] {
+              context.copyElements(context.realType,
+                                   context.elementPointer(context.realType, leftRows,
+                                                          builder.CreateMul(p, context.index(m))),
+                                   context.stepPointer(a, t), context.index(m));
+            });
             llvm::Value *row = context.stepPointer(b, t);
             for (int64_t j = 0; j < panels; ++j) {
               // Panel j, row p: packed[(j validRows + p) lanes ...], zeros past n.
@@ -348,8 +361,8 @@ Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
   // out[i, j] = Σ_p a_p[i] b_p[j]: rows i read a's gathered rows down a column.
   Storage result = context.storageOf(op.result());
   emitGemm(context, n,
-           {context.index(m), validRows, packed, leftRows, context.index(1), context.index(m),
-            result.base, context.index(n)});
+           {context.index(m), validRows, packed, builder.CreateSelect(aInPlace, aStorage.base, leftRows),
+            context.index(1), context.index(m), result.base, context.index(n)});
   return Status::ok();
 }
 

@@ -235,6 +235,20 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
     context.storage[result] = {operand.base, context.index(0), operand.rowStride};
     return Status::ok();
   }
+  if (context.plan.prefixedShifts.count(&op)) {
+    // A view one step back into the operand's slot, whose leading step gets the initial value.
+    Storage sequence = context.storageOf(op.operand(0));
+    llvm::Type *element = context.elementType(result->type());
+    Storage shifted{context.elementPointer(element, sequence.base,
+                                           context.builder.CreateNeg(sequence.stride)),
+                    sequence.stride, sequence.rowStride};
+    context.storage[result] = shifted;
+    context.forEachExample([&] {
+      copyStep(context, result->type(), context.stepPointer(shifted, element, context.index(0)),
+               context.stepPointer(op.operand(1), context.index(0)));
+    });
+    return Status::ok();
+  }
   Storage storage = context.slotStorage(result);
   context.storage[result] = storage;
   if (context.plan.batchSummedOuters.count(&op))

@@ -1,10 +1,12 @@
 // The batched products of compiled kernels (KernelPlan.h, GemmEmitter.cpp, runtime/Gemm.h): a
-// matmul over T·B rows, one inside a scan over B rows, and a weight-gradient sum_outer over the
-// valid (t, b) rows, for widths that exercise every edge of the register tiles (m = 1, a partial
+// matmul over T·B rows, one inside a scan over B rows, and weight-gradient sum_outers over the
+// valid (t, b) rows (gathered with mixed lengths, read in place with equal ones; one of them
+// reading a forward shift planned as a view), for widths that exercise every edge of the register tiles (m = 1, a partial
 // last panel, m below one panel, several panel blocks; k = 1), against the interpreter in double;
 // results bit-identical for 1, 2 and 3 threads and from run to run; the runtime's packing and
 // thread partition.
 #include "compiler/backend/Backend.h"
+#include "compiler/codegen/KernelPlan.h"
 #include "compiler/driver/ModelData.h"
 #include "ir/Interpreter.h"
 #include "ir/Parser.h"
@@ -21,7 +23,8 @@
 namespace rnnc {
 namespace {
 
-/// y = W x over all steps, z = tanh(V z(t-1) + y) in a scan, and grad.W = Σ_t z(t) x(t)ᵀ.
+/// y = W x over all steps, z = tanh(V z(t-1) + y) in a scan, grad.W = Σ_t z(t) x(t)ᵀ and
+/// grad.V = Σ_t z(t) z(t-1)ᵀ.
 std::string productModule(int64_t m, int64_t k) {
   std::string M = std::to_string(m), K = std::to_string(k);
   return "module @products {\n"
@@ -42,6 +45,9 @@ std::string productModule(int64_t m, int64_t k) {
          "    output {name = \"z\"} %z\n"
          "    %g = sum_outer %z, %x : f32[" + M + "," + K + "]\n"
          "    output {name = \"grad.W\"} %g\n"
+         "    %zs = shift {direction = \"forward\"} %z, %0 : f32[" + M + "][t]\n"
+         "    %gv = sum_outer %z, %zs : f32[" + M + "," + M + "]\n"
+         "    output {name = \"grad.V\"} %gv\n"
          "  }\n"
          "}\n";
 }
@@ -52,7 +58,7 @@ struct Case {
   ir::Batch batch;
 };
 
-Case makeCase(int64_t m, int64_t k, int64_t examples, int64_t steps) {
+Case makeCase(int64_t m, int64_t k, int64_t examples, int64_t steps, bool variableLengths) {
   Case result;
   auto module = ir::parseModule(productModule(m, k), "products.rnnir");
   EXPECT_TRUE(module) << module.error().message;
@@ -66,7 +72,7 @@ Case makeCase(int64_t m, int64_t k, int64_t examples, int64_t steps) {
   driver::RandomDataOptions options;
   options.batch = examples;
   options.steps = steps;
-  options.variableLengths = true;
+  options.variableLengths = variableLengths;
   options.seed = 9;
   options.realType = DType::F64;
   result.data = driver::randomData(graph, options);
@@ -84,9 +90,9 @@ struct Shape {
 
 class BatchedProductTest : public ::testing::TestWithParam<Shape> {};
 
-TEST_P(BatchedProductTest, MatchesTheInterpreter) {
-  Shape shape = GetParam();
-  Case products = makeCase(shape.m, shape.k, shape.examples, 6);
+void expectMatchesTheInterpreter(const Shape &shape, bool variableLengths) {
+  SCOPED_TRACE(variableLengths ? "mixed lengths" : "equal lengths");
+  Case products = makeCase(shape.m, shape.k, shape.examples, 6, variableLengths);
   ASSERT_NE(products.module, nullptr);
   const ir::Graph &graph = *products.module->findGraph("forward");
   auto expected = ir::runGraph(graph, products.batch, ir::RunOptions{});
@@ -99,16 +105,18 @@ TEST_P(BatchedProductTest, MatchesTheInterpreter) {
     double tolerance = precision == ir::Precision::Float ? 1e-4 : 1e-12;
     auto actual = (*jit)->run(graph, products.batch, options);
     ASSERT_TRUE(actual) << actual.error().message;
-    for (const char *name : {"y", "z", "grad.W"}) {
+    for (const char *name : {"y", "z", "grad.W", "grad.V"}) {
       SCOPED_TRACE(std::string(name) + (precision == ir::Precision::Float ? " f32" : " f64"));
       Tensor want = expected->at(name).convert(DType::F64);
       Tensor got = actual->at(name).convert(DType::F64);
       ASSERT_EQ(got.shape(), want.shape());
-      const std::vector<int64_t> &lengths = products.batch.lengths.at("t");
+      // Without a lengths tensor every example has all the steps.
+      auto lengths = products.batch.lengths.find("t");
       for (int64_t i = 0; i < want.numElements(); ++i) {
-        if (want.rank() == 3) { // [T, B, m]: steps past an example's length are not compared
+        if (want.rank() == 3 && lengths != products.batch.lengths.end()) {
+          // [T, B, m]: steps past an example's length are not compared
           int64_t t = i / (shape.examples * shape.m), b = i / shape.m % shape.examples;
-          if (t >= lengths[static_cast<size_t>(b)])
+          if (t >= lengths->second[static_cast<size_t>(b)])
             continue;
         }
         double w = want.values<double>()[i];
@@ -119,13 +127,33 @@ TEST_P(BatchedProductTest, MatchesTheInterpreter) {
   }
 }
 
+TEST_P(BatchedProductTest, MatchesTheInterpreter) {
+  expectMatchesTheInterpreter(GetParam(), /*variableLengths=*/true);
+  expectMatchesTheInterpreter(GetParam(), /*variableLengths=*/false);
+}
+
+TEST(BatchedProductPlanTest, ForwardShiftIsAViewOfItsOperandsSlot) {
+  Case products = makeCase(8, 4, 3, 5, true);
+  ASSERT_NE(products.module, nullptr);
+  const ir::Graph &graph = *products.module->findGraph("forward");
+  auto plan = codegen::planKernel(graph, codegen::PlanOptions{});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->prefixedShifts.size(), 1u);
+  const ir::Op &shift = **plan->prefixedShifts.begin();
+  EXPECT_EQ(plan->valueSlots.count(shift.result()), 0u);
+  const codegen::WorkspaceSlot &slot = plan->slots[plan->valueSlots.at(shift.operand(0))];
+  EXPECT_EQ(slot.prefixSteps, 1);
+  // The leading step is part of the workspace: B rows more than T · B.
+  EXPECT_EQ(slot.bytes(3, {5}), (3 * 6 * 8 * 4 + 63) / 64 * 64);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shapes, BatchedProductTest,
                          ::testing::Values(Shape{1, 1, 1}, Shape{5, 3, 7}, Shape{16, 1, 2},
                                            Shape{33, 17, 13}, Shape{65, 40, 6},
                                            Shape{130, 9, 4}));
 
 TEST(BatchedProductThreadsTest, BitIdenticalForAnyThreadCount) {
-  Case products = makeCase(97, 70, 23, 9);
+  Case products = makeCase(97, 70, 23, 9, true);
   ASSERT_NE(products.module, nullptr);
   const ir::Graph &graph = *products.module->findGraph("forward");
   auto run = [&](int threads) {
