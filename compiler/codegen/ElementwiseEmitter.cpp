@@ -1,6 +1,8 @@
 // Elementwise ops (constant, add … log, broadcast): one loop over the result's elements with a
 // constant trip count, a scalar operand (the broadcast case of docs/ir.md) loaded once before
-// it. The loops are what the loop vectoriser turns into <8 x float> code.
+// it. An operand whose producer the plan inlined (KernelPlan::inlinedElementwise) is computed in
+// the same loop from its own operands, recursively, instead of loaded. The loops are what the
+// loop vectoriser turns into <8 x float> (or <16 x float>) code.
 #include "compiler/codegen/EmitContext.h"
 
 namespace rnnc::codegen {
@@ -48,10 +50,41 @@ llvm::Value *binary(EmitContext &context, OpKind kind, llvm::Value *a, llvm::Val
   }
 }
 
+/// Element i of elementwise `op`'s result from its operands' sources.
+llvm::Value *elementValue(EmitContext &context, const ir::Op &op,
+                          const std::vector<ElementSource> &operands, llvm::Value *i) {
+  if (op.numOperands() == 1)
+    return unary(context, op.kind(), operands[0](i));
+  return binary(context, op.kind(), operands[0](i), operands[1](i));
+}
+
 } // namespace
 
+std::vector<ElementSource> elementSources(EmitContext &context, const ir::Op &op,
+                                          llvm::Value *step) {
+  std::vector<ElementSource> sources;
+  int64_t size = op.result()->type().numElements();
+  for (const ir::Value *operand : op.operands()) {
+    const ir::Op *producer = operand->definingOp();
+    if (producer && context.plan.inlinedElementwise.count(producer)) {
+      sources.push_back([&context, producer, inner = elementSources(context, *producer, step)](
+                            llvm::Value *i) { return elementValue(context, *producer, inner, i); });
+      continue;
+    }
+    llvm::Value *pointer = context.stepPointer(operand, step);
+    if (operand->type().numElements() == 1 && size != 1) {
+      // A scalar operand of a non-scalar result is broadcast: loaded once, before the loop.
+      llvm::Value *scalar = context.loadReal(pointer, context.index(0));
+      sources.push_back([scalar](llvm::Value *) { return scalar; });
+      continue;
+    }
+    sources.push_back([&context, pointer](llvm::Value *i) { return context.loadReal(pointer, i); });
+  }
+  return sources;
+}
+
 Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
-                         const std::vector<llvm::Value *> &operands) {
+                         const std::vector<ElementSource> &operands) {
   int64_t size = op.result()->type().numElements();
   auto fill = [&](llvm::Value *value) {
     context.emitLoop(size, [&](llvm::Value *i) { context.storeReal(value, result, i); });
@@ -61,39 +94,15 @@ Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *re
     fill(context.real(op.realAttr("value")));
     return Status::ok();
   case OpKind::Broadcast:
-    fill(context.loadReal(operands[0], context.index(0)));
-    return Status::ok();
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div: {
-    // A scalar operand of a non-scalar result is broadcast: load it once.
-    auto scalarOf = [&](size_t i) -> llvm::Value * {
-      if (op.operand(i)->type().numElements() != 1 || size == 1)
-        return nullptr;
-      return context.loadReal(operands[i], context.index(0));
-    };
-    llvm::Value *scalarA = scalarOf(0), *scalarB = scalarOf(1);
-    context.emitLoop(size, [&](llvm::Value *i) {
-      llvm::Value *a = scalarA ? scalarA : context.loadReal(operands[0], i);
-      llvm::Value *b = scalarB ? scalarB : context.loadReal(operands[1], i);
-      context.storeReal(binary(context, op.kind(), a, b), result, i);
-    });
-    return Status::ok();
-  }
-  case OpKind::Neg:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Step:
-  case OpKind::Exp:
-  case OpKind::Log:
-    context.emitLoop(size, [&](llvm::Value *i) {
-      context.storeReal(unary(context, op.kind(), context.loadReal(operands[0], i)), result, i);
-    });
+    fill(operands[0](context.index(0)));
     return Status::ok();
   default:
-    return Error::internal(describeOp(op) + ": not an elementwise op");
+    if (!isElementwise(op.kind()))
+      return Error::internal(describeOp(op) + ": not an elementwise op");
+    context.emitLoop(size, [&](llvm::Value *i) {
+      context.storeReal(elementValue(context, op, operands, i), result, i);
+    });
+    return Status::ok();
   }
 }
 

@@ -3,6 +3,9 @@
 // induction variables, constant trip counts where shapes are static).
 #include "compiler/codegen/EmitContext.h"
 
+#include <llvm/ADT/DenseSet.h>
+#include <llvm/IR/InstIterator.h>
+
 #include "compiler/codegen/LLVMCompat.h"
 
 #include <llvm/IR/Intrinsics.h>
@@ -137,7 +140,7 @@ llvm::Value *EmitContext::primeLength(const std::string &axis) {
 void EmitContext::forEachExample(const std::function<void()> &body) {
   llvm::Value *outer = example;
   emitLoop(
-      index(0), batchSize,
+      examplesBegin ? examplesBegin : index(0), examplesEnd ? examplesEnd : batchSize,
       [&](llvm::Value *b) {
         example = b;
         if (scanStep)
@@ -147,6 +150,70 @@ void EmitContext::forEachExample(const std::function<void()> &body) {
       },
       "example");
   example = outer;
+}
+
+void EmitContext::forEachExampleInParallel(llvm::Value *work, const std::function<void()> &body) {
+  if (scanStep || examplesBegin)
+    llvm::report_fatal_error("rnnc codegen: a parallel loop over examples inside a scan or "
+                             "another parallel loop");
+  llvm::Function *kernel = function;
+  llvm::IRBuilderBase::InsertPoint resume = builder.saveIP();
+  auto *type = llvm::FunctionType::get(builder.getVoidTy(),
+                                       {pointerType, indexType, indexType}, false);
+  llvm::Function *part = llvm::Function::Create(type, llvm::Function::InternalLinkage,
+                                                "rnnc_examples", module);
+  part->addFnAttr(llvm::Attribute::NoUnwind);
+  part->addParamAttr(0, llvm::Attribute::NoAlias);
+  llvm::BasicBlock *entry = llvm::BasicBlock::Create(llvmContext, "entry", part);
+  builder.SetInsertPoint(entry);
+  function = part;
+  examplesBegin = part->getArg(1);
+  examplesEnd = part->getArg(2);
+  forEachExample(body);
+  builder.CreateRetVoid();
+  examplesBegin = examplesEnd = nullptr;
+  function = kernel;
+
+  // The closure: every value of the kernel the part reads, in order of first use.
+  std::vector<llvm::Value *> captured;
+  llvm::DenseSet<llvm::Value *> seen;
+  for (llvm::Instruction &instruction : llvm::instructions(part))
+    for (llvm::Value *operand : instruction.operands()) {
+      auto *defined = llvm::dyn_cast<llvm::Instruction>(operand);
+      auto *argument = llvm::dyn_cast<llvm::Argument>(operand);
+      bool fromKernel = (defined && defined->getFunction() == kernel) ||
+                        (argument && argument->getParent() == kernel);
+      if (fromKernel && seen.insert(operand).second)
+        captured.push_back(operand);
+    }
+  std::vector<llvm::Type *> fields;
+  for (llvm::Value *value : captured)
+    fields.push_back(value->getType());
+  llvm::StructType *closureType = llvm::StructType::get(llvmContext, fields);
+
+  builder.SetInsertPoint(entry, entry->getFirstInsertionPt());
+  for (size_t i = 0; i < captured.size(); ++i) {
+    llvm::Value *field = builder.CreateStructGEP(closureType, part->getArg(0), unsigned(i));
+    llvm::Value *inPart = builder.CreateLoad(fields[i], field);
+    captured[i]->replaceUsesWithIf(inPart, [part](llvm::Use &use) {
+      auto *user = llvm::dyn_cast<llvm::Instruction>(use.getUser());
+      return user && user->getFunction() == part;
+    });
+  }
+
+  llvm::Value *closure;
+  {
+    llvm::BasicBlock &kernelEntry = kernel->getEntryBlock();
+    builder.SetInsertPoint(&kernelEntry, kernelEntry.getFirstInsertionPt());
+    closure = builder.CreateAlloca(closureType);
+  }
+  builder.restoreIP(resume);
+  for (size_t i = 0; i < captured.size(); ++i)
+    builder.CreateStore(captured[i], builder.CreateStructGEP(closureType, closure, unsigned(i)));
+  llvm::FunctionCallee parallel = runtimeFunction(
+      "rnnc_rt_parallel_tiles", builder.getVoidTy(),
+      {pointerType, pointerType, pointerType, indexType, indexType});
+  builder.CreateCall(parallel, {runtimeContext, part, closure, batchSize, work});
 }
 
 void EmitContext::emitLoop(llvm::Value *begin, llvm::Value *end,

@@ -68,6 +68,8 @@ public:
   llvm::Value *data = nullptr;           ///< void *const *: the input and target tensors.
   llvm::Value *batchSize = nullptr;
   llvm::Value *example = nullptr;          ///< i64 b, inside a loop over examples; else null.
+  /// The examples forEachExample visits: [begin, end), or all of [0, B) when null.
+  llvm::Value *examplesBegin = nullptr, *examplesEnd = nullptr;
   std::vector<llvm::Value *> slotPointers; ///< Per workspace slot, computed at entry.
   std::vector<llvm::Value *> paddedLengths; ///< Per base axis.
   std::vector<llvm::Value *> longestLengths; ///< Per base axis: the batch's longest length.
@@ -119,6 +121,12 @@ public:
   /// Emits body() for every example b (context.example = b) in order; inside a scan only for the
   /// examples that have the scan's current step.
   void forEachExample(const std::function<void()> &body);
+  /// forEachExample outside scans, with the examples split over the runtime's threads: body() is
+  /// emitted into a function of its own, `rnnc_examples.N(closure, begin, end)`, that
+  /// rnnc_rt_parallel_tiles runs over parts of [0, B) when `work` (about one unit per element
+  /// written) is large enough. Every kernel value body() reads is passed in the closure. body()
+  /// must only write the rows of its own example, and must not record errors or sample.
+  void forEachExampleInParallel(llvm::Value *work, const std::function<void()> &body);
 
   // Control flow.
   /// Emits `for (i = begin; i < end; ++i) body(i)` with i64 bounds; continues after the loop.
@@ -167,9 +175,15 @@ public:
 // The emitters. A per-step op computes one value of its result from one step of each operand:
 // `result` and `operands` point to elements (real or i32) of the op's static types.
 
+/// Element i of an elementwise op's operand: a load, or the value of an inlined producer.
+using ElementSource = std::function<llvm::Value *(llvm::Value *i)>;
+/// The sources of `op`'s operands at `step` (0-based i64) of the current example.
+std::vector<ElementSource> elementSources(EmitContext &context, const ir::Op &op,
+                                          llvm::Value *step);
+
 /// Per-step ops, by family; each returns an internal error for a kind it does not handle.
 Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
-                         const std::vector<llvm::Value *> &operands);
+                         const std::vector<ElementSource> &operands);
 Status emitLinearAlgebraOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
                            const std::vector<llvm::Value *> &operands);
 Status emitVectorOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
@@ -183,6 +197,10 @@ Status emitFeed(EmitContext &context, const ir::Op &op, const StepPosition &posi
 Status emitTimeOp(EmitContext &context, const ir::Op &op);
 /// A scan: binds the storage of its results.
 Status emitScan(EmitContext &context, const ir::Op &op);
+/// Whether `op`'s per-example work outside scans may run on the runtime's threads
+/// (forEachExampleInParallel): not when it samples or can record an error, which the runtime
+/// takes in example order on one thread.
+bool runsInParallel(const KernelPlan &plan, const ir::Op &op);
 /// Emits one op of a graph or scan body (not an output or yield) at `position`.
 Status emitOp(EmitContext &context, const ir::Op &op, const StepPosition &position);
 /// Emits every op of a block (a graph's or a scan body's, but not the yield) at `position`.

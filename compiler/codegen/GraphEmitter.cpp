@@ -44,24 +44,16 @@ static_assert(offsetof(rnnc_rt_kernel_args, dataSteps) == 8 * DataStepsField);
 static_assert(offsetof(rnnc_rt_kernel_args, runtime) == 8 * RuntimeField);
 static_assert(sizeof(rnnc_rt_kernel_args) == 8 * (RuntimeField + 1));
 
-/// One per-step op, routed to its family's emitter.
-Status emitStepOp(EmitContext &context, const Op &op, llvm::Value *result,
-                  const std::vector<llvm::Value *> &operands, const StepPosition &position) {
+/// One per-step op at `step` (0-based) of the current example, routed to its family's emitter.
+Status emitStepOp(EmitContext &context, const Op &op, llvm::Value *result, llvm::Value *step,
+                  const StepPosition &position) {
+  if (isElementwise(op.kind()) || op.kind() == OpKind::Constant ||
+      op.kind() == OpKind::Broadcast)
+    return emitElementwiseOp(context, op, result, elementSources(context, op, step));
+  std::vector<llvm::Value *> operands;
+  for (const ir::Value *operand : op.operands())
+    operands.push_back(context.stepPointer(operand, step));
   switch (op.kind()) {
-  case OpKind::Constant:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Neg:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Step:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Broadcast:
-    return emitElementwiseOp(context, op, result, operands);
   case OpKind::MatMul:
   case OpKind::Transpose:
   case OpKind::Outer:
@@ -150,27 +142,35 @@ Status emitPerStepOp(EmitContext &context, const Op &op, const StepPosition &pos
     return emitBatchedMatMul(context, op);
   if (context.plan.fusedIntoProducts.count(&op))
     return Status::ok(); // done in the product's tile, which stored the fused result
+  if (context.plan.inlinedElementwise.count(&op))
+    return Status::ok(); // computed in its user's loop (elementSources)
   Storage storage = context.slotStorage(result);
   context.storage[result] = storage;
   llvm::Type *resultElement = context.elementType(result->type());
   Status status = Status::ok();
   auto emitAt = [&](llvm::Value *t, const StepPosition &at) {
-    std::vector<llvm::Value *> operands;
-    for (const ir::Value *operand : op.operands())
-      operands.push_back(context.stepPointer(operand, t));
     if (status)
-      status = emitStepOp(context, op, context.stepPointer(storage, resultElement, t), operands, at);
+      status = emitStepOp(context, op, context.stepPointer(storage, resultElement, t), t, at);
   };
   if (context.plan.isBatchInvariant(result)) {
     emitAt(context.index(0), position);
     return status;
   }
+  auto forEachExample = [&](llvm::Value *steps, const std::function<void()> &body) {
+    if (context.scanStep || !runsInParallel(context.plan, op))
+      return context.forEachExample(body);
+    int64_t elements = result->type().stepType().numElements();
+    context.forEachExampleInParallel(
+        context.builder.CreateMul(context.builder.CreateMul(context.batchSize, steps),
+                                  context.index(elements)),
+        body);
+  };
   if (!result->type().isSequence()) {
-    context.forEachExample([&] { emitAt(context.index(0), position); });
+    forEachExample(context.index(1), [&] { emitAt(context.index(0), position); });
     return status;
   }
   const std::string &axis = result->type().axis;
-  context.forEachExample([&] {
+  forEachExample(context.longestLength(axis), [&] {
     context.emitLoop(
         context.index(0), context.axisLength(axis),
         [&](llvm::Value *t) {
@@ -343,7 +343,10 @@ private:
       return Status::ok();
     }
     // [T, B, ...]: step t of example b at (t * B + b) * size; zeros (from the caller) past L.
-    context_.forEachExample([&] {
+    llvm::Value *work = builder.CreateMul(
+        builder.CreateMul(context_.batchSize, context_.longestLength(output.type.axis)),
+        context_.index(size));
+    context_.forEachExampleInParallel(work, [&] {
       context_.emitLoop(
           context_.index(0), context_.axisLength(output.type.axis),
           [&](llvm::Value *t) {
@@ -365,6 +368,11 @@ private:
 };
 
 } // namespace
+
+bool runsInParallel(const KernelPlan &plan, const Op &op) {
+  return op.kind() != OpKind::Sample &&
+         std::find(plan.failingOps.begin(), plan.failingOps.end(), &op) == plan.failingOps.end();
+}
 
 Status emitOp(EmitContext &context, const Op &op, const StepPosition &position) {
   switch (op.kind()) {

@@ -30,6 +30,25 @@ int64_t elementBytes(const ir::Type &type, ir::Precision precision) {
   return precision == ir::Precision::Double ? 8 : 4;
 }
 
+bool isElementwise(OpKind kind) {
+  switch (kind) {
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Neg:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Step:
+  case OpKind::Exp:
+  case OpKind::Log:
+    return true;
+  default:
+    return false;
+  }
+}
+
 size_t KernelPlan::axisIndex(const std::string &axis) const {
   auto segments = ir::parseSegmentAxis(axis);
   const std::string &base = segments ? segments->base : axis;
@@ -304,6 +323,28 @@ private:
     }
   }
 
+  /// Inlines elementwise `op` into its only user (KernelPlan.h) when that user is an elementwise
+  /// op over the same elements, rows and steps in the same block. A user that adds a product's
+  /// result is left alone: it may become the product's epilogue, which reads `op` from memory.
+  bool planInlinedElementwise(const Op &op) {
+    if (!isElementwise(op.kind()) || plan_.fusedIntoProducts.count(&op))
+      return false;
+    const Op *user = onlyUser(op.result(), *op.parentBlock());
+    if (!user || !isElementwise(user->kind()) || plan_.fusedIntoProducts.count(user))
+      return false;
+    for (const ir::Value *operand : user->operands())
+      if (const Op *producer = operand->definingOp(); producer && producer->kind() == OpKind::MatMul)
+        return false;
+    const ir::Type &type = op.result()->type(), &userType = user->result()->type();
+    if (type.numElements() != userType.numElements() || type.isSequence() != userType.isSequence() ||
+        type.axis != userType.axis ||
+        plan_.isBatchInvariant(op.result()) != plan_.isBatchInvariant(user->result()))
+      return false;
+    plan_.inlinedElementwise.insert(&op);
+    unmaterialised_.insert(op.result());
+    return true;
+  }
+
   void planBatchSummedOuter(const Op &op, BatchSummedOuter &outer) {
     const ir::Type &left = op.operand(0)->type(), &right = op.operand(1)->type();
     int64_t bytes = elementBytes(left, plan_.precision);
@@ -429,7 +470,7 @@ private:
         continue;
       if (op.kind() == OpKind::Shift && planPrefixedShift(op))
         continue;
-      if (isUnmaterialised(op))
+      if (isUnmaterialised(op) || planInlinedElementwise(op))
         continue;
       for (size_t i = 0; i < op.numResults(); ++i)
         plan_.valueSlots[op.result(i)] =

@@ -28,6 +28,10 @@
 // them (KernelPlan::foldedTransposes); a bias add and a tanh or sigmoid after a batched product
 // are done in the product's tile before it is stored (BatchedMatMul::addend).
 //
+// Loop fusion: an elementwise op (add … log) whose only use is another elementwise op of the same
+// shape in the same block is not materialised: the user computes it element by element in its own
+// loop (`inlinedElementwise`), so `2 (h − y)` or `(δ + δ') ⊙ (1 − h²)` is one pass.
+//
 // The plan is also where an op the code generator cannot lower is found: planKernel reports it
 // as a located user error ("no lowering for op ...") before anything is emitted.
 #pragma once
@@ -126,6 +130,8 @@ public:
   /// Transposes that are never materialised: every use is the left operand of a matmul in the
   /// same block, which reads the untransposed matrix instead (the backward's Wᵀ δ).
   std::unordered_set<const ir::Op *> foldedTransposes;
+  /// Elementwise ops computed inside their only user's loop, never stored (the file comment).
+  std::unordered_set<const ir::Op *> inlinedElementwise;
   /// Forward shifts that are views of their operand's slot (WorkspaceSlot::prefixSteps).
   std::unordered_set<const ir::Op *> prefixedShifts;
 
@@ -147,6 +153,9 @@ struct PlanOptions {
 /// Chooses how to compile `graph` and lays out its workspace. An op without a lowering is a user
 /// error located at the op.
 Expected<KernelPlan> planKernel(const ir::Graph &graph, const PlanOptions &options);
+
+/// Ops computed element by element from their operands' same elements (add … log).
+bool isElementwise(ir::OpKind kind);
 
 /// "'matmul' at model.rnn:3:5": how the code generator names an op in messages.
 std::string describeOp(const ir::Op &op);

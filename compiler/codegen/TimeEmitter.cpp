@@ -254,10 +254,23 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
   if (context.plan.batchSummedOuters.count(&op))
     return emitBatchSummedOuter(context, op);
   Status status = Status::ok();
-  context.forEachExample([&] {
+  auto body = [&] {
     if (status)
       status = emitExampleTimeOp(context, op, storage);
-  });
+  };
+  if (!runsInParallel(context.plan, op)) {
+    context.forEachExample(body);
+    return status;
+  }
+  // About one unit of work per element read.
+  const ir::Type &operand = op.operand(0)->type();
+  llvm::Value *steps = operand.isSequence() ? context.longestLength(operand.axis) : context.index(1);
+  context.forEachExampleInParallel(
+      context.builder.CreateMul(
+          context.builder.CreateMul(context.batchSize, steps),
+          context.index(std::max(operand.stepType().numElements(),
+                                 result->type().stepType().numElements()))),
+      body);
   return status;
 }
 
