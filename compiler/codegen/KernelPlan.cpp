@@ -348,6 +348,16 @@ private:
   void planBatchSummedOuter(const Op &op, BatchSummedOuter &outer) {
     const ir::Type &left = op.operand(0)->type(), &right = op.operand(1)->type();
     int64_t bytes = elementBytes(left, plan_.precision);
+    if (const Op *producer = op.operand(1)->definingOp();
+        producer && producer->kind() == OpKind::OneHot) {
+      outer.oneHotRight = true;
+      WorkspaceSlot rows;
+      rows.perExample = false;
+      rows.bytesPerStep = left.stepType().numElements() * right.stepType().numElements() * bytes;
+      plan_.slots.push_back(rows);
+      outer.oneHotRows = plan_.slots.size() - 1;
+      return;
+    }
     outer.leftRows = addSlot(left);
     WorkspaceSlot packed;
     packed.isSequence = true;

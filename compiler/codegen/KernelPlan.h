@@ -17,8 +17,10 @@
 // Products. A matmul whose left operand is batch-invariant and whose right operand is a vector
 // per example runs as one GEMM over all B rows (inside a scan) or all T·B rows (a time-parallel
 // product outside scans) on the generated micro-kernel (GemmEmitter.cpp); its left operand is
-// packed once per call when it is defined outside scans (`packOnce`), else at every use. A sum_outer whose only uses are
-// outputs summed over the batch becomes one GEMM over every valid (t, b) row: Σ_b Σ_t a bᵀ.
+// packed once per call when it is defined outside scans (`packOnce`), else at every use. A
+// sum_outer whose only uses are outputs summed over the batch becomes one GEMM over every valid
+// (t, b) row: Σ_b Σ_t a bᵀ (with b = onehot(x), a scatter-add of a into row x of the transposed
+// result instead).
 //
 // Views decided here: a forward shift of a sequence with a slot of its own is a view of that slot
 // one step back; the slot gets a leading step that holds the shift's initial value
@@ -94,6 +96,10 @@ struct BatchedMatMul {
 /// A sum_outer computed summed over the batch with one GEMM (see the file comment).
 struct BatchSummedOuter {
   size_t leftRows = 0, packedRight = 0; ///< Scratch slots: the valid rows of a; b packed.
+  /// b = onehot(tokens): no GEMM. Each valid row adds a into row `token` of a [n, m] scratch
+  /// slot (`oneHotRows`), which is transposed into the result at the end.
+  bool oneHotRight = false;
+  size_t oneHotRows = 0;
 };
 
 /// Bytes a workspace slot starts at; every slot is a whole number of cache lines.

@@ -290,9 +290,60 @@ Status emitBatchedMatMul(EmitContext &context, const ir::Op &op) {
   return Status::ok();
 }
 
+namespace {
+
+/// Σ over valid rows of a onehot(x)ᵀ: row x of the transposed sum [n, m] gets a added, the rows
+/// in (t, b) order (each sum's terms in the GEMM's order, without its n − 1 zero terms per row);
+/// then the result [m, n] is that transposed.
+void emitOneHotSummedOuter(EmitContext &context, const ir::Op &op, const BatchSummedOuter &outer) {
+  llvm::IRBuilder<> &builder = context.builder;
+  const ir::Value *a = op.operand(0), *tokens = op.operand(1)->definingOp()->operand(0);
+  const std::string &axis = a->type().axis;
+  int64_t m = a->type().stepType().numElements(), n = op.operand(1)->type().stepType().numElements();
+  llvm::Value *rows = context.slotPointers[outer.oneHotRows];
+  context.zeroElements(context.realType, rows, context.index(m * n));
+  context.emitLoop(
+      context.index(0), context.longestLength(axis),
+      [&](llvm::Value *t) {
+        context.forEachExample([&] {
+          context.emitIf(builder.CreateICmpSLT(t, context.axisLength(axis)), [&] {
+            // Token ids were checked against the vocabulary before the run (onehot's guard).
+            llvm::Value *id = builder.CreateSExt(
+                builder.CreateLoad(context.tokenType, context.stepPointer(tokens, t)),
+                context.indexType);
+            llvm::Value *row = context.elementPointer(context.realType, rows,
+                                                      builder.CreateMul(id, context.index(m)));
+            llvm::Value *from = context.stepPointer(a, t);
+            context.emitLoop(m, [&](llvm::Value *i) {
+              context.storeReal(
+                  builder.CreateFAdd(context.loadReal(row, i), context.loadReal(from, i)), row, i);
+            });
+          });
+        });
+      },
+      "t");
+  llvm::Value *out = context.storageOf(op.result()).base;
+  context.emitLoop(m, [&](llvm::Value *i) {
+    context.emitLoop(
+        n,
+        [&](llvm::Value *j) {
+          context.storeReal(
+              context.loadReal(rows, builder.CreateAdd(builder.CreateMul(j, context.index(m)), i)),
+              out, builder.CreateAdd(builder.CreateMul(i, context.index(n)), j));
+        },
+        "j");
+  });
+}
+
+} // namespace
+
 Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
   llvm::IRBuilder<> &builder = context.builder;
   const BatchSummedOuter &outer = context.plan.batchSummedOuters.at(&op);
+  if (outer.oneHotRight) {
+    emitOneHotSummedOuter(context, op, outer);
+    return Status::ok();
+  }
   const ir::Value *a = op.operand(0), *b = op.operand(1);
   const std::string &axis = a->type().axis;
   int64_t m = a->type().stepType().numElements(), n = b->type().stepType().numElements();

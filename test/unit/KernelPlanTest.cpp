@@ -1,6 +1,6 @@
 // Decisions of codegen::planKernel (KernelPlan.h) that change what is stored, not what is
-// computed: a forward shift as a view of its operand's slot, and elementwise ops inlined into
-// their only user's loop. That the kernels still compute the interpreter's values is checked by
+// computed: a forward shift as a view of its operand's slot, elementwise ops inlined into their
+// only user's loop, a one-hot weight gradient as a scatter-add. That the kernels still compute the interpreter's values is checked by
 // JitDifferentialTest and BatchedProductTest; here, that the plan makes the decisions at all
 // and refuses the cases it must.
 #include "compiler/codegen/KernelPlan.h"
@@ -130,6 +130,30 @@ TEST(KernelPlanTest, ValuesWithSeveralUsesOrOtherShapesAreStored) {
   // %twice has two uses, %e is static but its user a sequence, %o is also an output.
   for (const char *stored : {"twice", "e", "o"})
     EXPECT_EQ(planned.plan.inlinedElementwise.count(&planned.op(stored)), 0u) << stored;
+}
+
+TEST(KernelPlanTest, WeightGradientOfAOneHotInputIsAScatterNotAGemm) {
+  // Gradients of parameters are summed over the batch.
+  PlannedGraph planned = plan(R"(
+    %U = param {init = "zeros", name = "U"} : f32[8,5]
+    %V = param {init = "zeros", name = "V"} : f32[8,5]
+    %x = input {name = "x"} : tok<5>[t]
+    %d = input {name = "d"} : f32[8][t]
+    %e = input {name = "e"} : f32[5][t]
+    %1 = onehot %x : f32[5][t]
+    %g = sum_outer %d, %1 : f32[8,5]
+    output {name = "grad.U"} %g
+    %h = sum_outer %d, %e : f32[8,5]
+    output {name = "grad.V"} %h
+)");
+  ASSERT_NE(planned.module, nullptr);
+  const codegen::KernelPlan &plan = planned.plan;
+  ASSERT_EQ(plan.batchSummedOuters.count(&planned.op("g")), 1u);
+  const codegen::BatchSummedOuter &scatter = plan.batchSummedOuters.at(&planned.op("g"));
+  EXPECT_TRUE(scatter.oneHotRight);
+  EXPECT_EQ(plan.slots[scatter.oneHotRows].bytes(3, {4}), 8 * 5 * 4 / 64 * 64 + 64);
+  ASSERT_EQ(plan.batchSummedOuters.count(&planned.op("h")), 1u);
+  EXPECT_FALSE(plan.batchSummedOuters.at(&planned.op("h")).oneHotRight);
 }
 
 } // namespace
