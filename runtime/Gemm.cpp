@@ -7,7 +7,7 @@ namespace rnnc {
 
 namespace {
 /// Below this many multiply-adds a product runs on the calling thread alone.
-constexpr int64_t kParallelWork = 1 << 15;
+constexpr int64_t kParallelWork = 1 << 17;
 } // namespace
 
 template <typename T>

@@ -7,7 +7,9 @@
 // adds x[r, p] times them into every row's accumulators with llvm.fmuladd, then stores the tile,
 // after the product's fused epilogue when it has one: activation(addend + acc) (KernelPlan.h).
 // Tiles at the edges have fewer rows (the rows left) or run panel by panel (the last panel,
-// partial when m is not a multiple of the panel width).
+// partial when m is not a multiple of the panel width). A product of fewer rows than a tile (a
+// matrix-vector product in a scan over one example) takes wider tiles, so that it still runs
+// enough independent FMA chains to hide their latency.
 //
 // Invariant: every element is one chain of fused multiply-adds over p = 0 … k−1 in order, in any
 // tile and on any thread, so results do not depend on the number of threads.
@@ -18,6 +20,7 @@
 
 #include "runtime/Gemm.h"
 
+#include <algorithm>
 #include <map>
 
 namespace rnnc::codegen {
@@ -90,31 +93,39 @@ public:
           context_.elementPointer(index, closure, context_.index(field)));
     }
     llvm::Value *rowBlocks = ceilDivide(fields_[RowsField], shape_.rows);
+    llvm::Value *narrow = isNarrow(fields_[RowsField]);
+    llvm::Value *tilePanels = panelsPerTile(fields_[RowsField]);
     context_.emitLoop(
         function->getArg(1), function->getArg(2),
         [&](llvm::Value *tile) {
           llvm::Value *rowBlock = builder_.CreateURem(tile, rowBlocks);
           llvm::Value *r0 = builder_.CreateMul(rowBlock, context_.index(shape_.rows));
-          llvm::Value *j0 = builder_.CreateMul(builder_.CreateUDiv(tile, rowBlocks),
-                                               context_.index(shape_.panels));
+          llvm::Value *j0 = builder_.CreateMul(builder_.CreateUDiv(tile, rowBlocks), tilePanels);
           llvm::Value *rowEnd = minimum(builder_.CreateAdd(r0, context_.index(shape_.rows)),
                                         fields_[RowsField]);
           llvm::Value *panelEnd =
-              minimum(builder_.CreateAdd(j0, context_.index(shape_.panels)),
-                      context_.index(panels_));
+              minimum(builder_.CreateAdd(j0, tilePanels), context_.index(panels_));
           // A tile of as many rows as are left (up to kTileRows): all its panels at once when
           // they lie wholly within m, else panel by panel (the last one partial).
           llvm::Value *rowsHere = builder_.CreateSub(rowEnd, r0);
-          llvm::Value *wholePanels =
-              builder_.CreateICmpSLE(builder_.CreateAdd(j0, context_.index(shape_.panels)),
-                                     context_.index(m_ / panelLanes_));
+          llvm::Value *wholePanels = builder_.CreateICmpSLE(builder_.CreateAdd(j0, tilePanels),
+                                                            context_.index(m_ / panelLanes_));
+          auto emitTiles = [&](int64_t rows, int64_t panels) {
+            context_.emitIf(wholePanels, [&] { emitTile(rows, panels, r0, j0); });
+            context_.emitIf(builder_.CreateNot(wholePanels), [&] {
+              context_.emitLoop(
+                  j0, panelEnd, [&](llvm::Value *j) { emitTile(rows, 1, r0, j); }, "panel");
+            });
+          };
           for (int64_t rows = shape_.rows; rows >= 1; --rows) // the full tile first
             context_.emitIf(builder_.CreateICmpEQ(rowsHere, context_.index(rows)), [&] {
-              context_.emitIf(wholePanels, [&] { emitTile(rows, shape_.panels, r0, j0); });
-              context_.emitIf(builder_.CreateNot(wholePanels), [&] {
-                context_.emitLoop(
-                    j0, panelEnd, [&](llvm::Value *j) { emitTile(rows, 1, r0, j); }, "panel");
-              });
+              if (rows == shape_.rows) {
+                emitTiles(rows, shape_.panels);
+                return;
+              }
+              context_.emitIf(narrow, [&] { emitTiles(rows, widePanels(rows)); });
+              context_.emitIf(builder_.CreateNot(narrow),
+                              [&] { emitTiles(rows, shape_.panels); });
             });
         },
         "tile");
@@ -125,11 +136,36 @@ public:
 
   /// The number of tiles of a product of `rows` rows.
   llvm::Value *tileCount(llvm::Value *rows) {
-    return builder_.CreateMul(ceilDivide(rows, shape_.rows),
-                              context_.index((panels_ + shape_.panels - 1) / shape_.panels));
+    llvm::Value *tilePanels = panelsPerTile(rows);
+    return builder_.CreateMul(
+        ceilDivide(rows, shape_.rows),
+        builder_.CreateUDiv(
+            builder_.CreateAdd(context_.index(panels_), builder_.CreateSub(tilePanels,
+                                                                           context_.index(1))),
+            tilePanels));
   }
 
 private:
+  /// A product of fewer rows than a full tile (a batch of 1 in a scan: a matrix-vector product)
+  /// is narrow: its tiles take more panels, widePanels(rows), so that a tile still runs about
+  /// as many independent fused multiply-add chains as a full one; with one chain per panel the
+  /// product would wait on the FMA's latency.
+  llvm::Value *isNarrow(llvm::Value *rows) {
+    return builder_.CreateICmpSLT(rows, context_.index(shape_.rows));
+  }
+  int64_t widePanels(int64_t rows) const {
+    return std::clamp<int64_t>(shape_.rows * shape_.panels / rows, shape_.panels, kMaxWidePanels);
+  }
+  static constexpr int64_t kMaxWidePanels = 8;
+  /// Panels per tile: widePanels(rows) for a narrow product, else the tile shape's.
+  llvm::Value *panelsPerTile(llvm::Value *rows) {
+    llvm::Value *panels = context_.index(shape_.panels);
+    for (int64_t r = 1; r < shape_.rows; ++r)
+      panels = builder_.CreateSelect(builder_.CreateICmpEQ(rows, context_.index(r)),
+                                     context_.index(widePanels(r)), panels);
+    return panels;
+  }
+
   llvm::Value *ceilDivide(llvm::Value *value, int64_t by) {
     return builder_.CreateUDiv(builder_.CreateAdd(value, context_.index(by - 1)),
                                context_.index(by));
