@@ -267,9 +267,9 @@ TEST(JitBackendTest, SecondRunReusesTheKernelAndMixedPrecisionTensorsAreConverte
 }
 
 // Per-example loops outside scans (elementwise passes, sum_time, output copies) run on the
-// runtime's threads once a batch is large enough (EmitContext::forEachExampleInParallel): with
-// 16 examples of up to 40 steps and 64-wide states they do. Every output is the interpreter's and
-// byte for byte the same for 1, 2 and 3 threads.
+// runtime's threads once a batch is large enough (EmitContext::forEachExampleInParallel,
+// kParallelWork in runtime/Gemm.cpp): with 32 examples of up to 80 steps and 64-wide states they
+// do. Every output is the interpreter's and byte for byte the same for 1, 2 and 3 threads.
 TEST(JitThreadsTest, BackwardIsTheSameForAnyThreadCount) {
   for (const char *model : {"elman", "lstm"}) {
     SCOPED_TRACE(model);
@@ -281,7 +281,7 @@ TEST(JitThreadsTest, BackwardIsTheSameForAnyThreadCount) {
     auto report = passes::runPipeline(*module, pipeline);
     ASSERT_TRUE(report) << report.error().message;
     const ir::Graph &backward = *module->findGraph("backward");
-    ModelBatch batch = randomBatch(backward, DType::F32, false, 16, 40);
+    ModelBatch batch = randomBatch(backward, DType::F32, false, 32, 80);
     std::unique_ptr<backend::Backend> jit = compiledBackend("jit");
     ASSERT_NE(jit, nullptr);
     auto run = [&](int threads) {
