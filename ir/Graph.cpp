@@ -42,6 +42,25 @@ bool isWholeSequenceOp(OpKind kind) {
   }
 }
 
+bool isElementwiseOp(OpKind kind) {
+  switch (kind) {
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Neg:
+  case OpKind::Tanh:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Step:
+  case OpKind::Exp:
+  case OpKind::Log:
+    return true;
+  default:
+    return false;
+  }
+}
+
 std::string SourceLocation::str() const {
   if (!known())
     return "<unknown>";

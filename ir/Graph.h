@@ -50,6 +50,9 @@ const OpInfo *lookupOp(const std::string &mnemonic);
 /// Time ops that take or make whole sequences (shift, last, sum_time, …): unlike every other
 /// op outside a scan, they are not applied step by step.
 bool isWholeSequenceOp(OpKind kind);
+/// Ops whose result element i is computed from element i of each operand alone (a scalar
+/// operand broadcast): add, sub, mul, div, neg, tanh, sigmoid, relu, step, exp, log.
+bool isElementwiseOp(OpKind kind);
 
 struct SourceLocation {
   std::string file;

@@ -97,7 +97,7 @@ Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *re
     fill(operands[0](context.index(0)));
     return Status::ok();
   default:
-    if (!isElementwise(op.kind()))
+    if (!ir::isElementwiseOp(op.kind()))
       return Error::internal(describeOp(op) + ": not an elementwise op");
     context.emitLoop(size, [&](llvm::Value *i) {
       context.storeReal(elementValue(context, op, operands, i), result, i);

@@ -3,11 +3,10 @@
 // induction variables, constant trip counts where shapes are static).
 #include "compiler/codegen/EmitContext.h"
 
-#include <llvm/ADT/DenseSet.h>
-#include <llvm/IR/InstIterator.h>
-
 #include "compiler/codegen/LLVMCompat.h"
 
+#include <llvm/ADT/DenseSet.h>
+#include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Intrinsics.h>
 
 namespace rnnc::codegen {

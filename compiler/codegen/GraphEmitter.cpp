@@ -47,7 +47,7 @@ static_assert(sizeof(rnnc_rt_kernel_args) == 8 * (RuntimeField + 1));
 /// One per-step op at `step` (0-based) of the current example, routed to its family's emitter.
 Status emitStepOp(EmitContext &context, const Op &op, llvm::Value *result, llvm::Value *step,
                   const StepPosition &position) {
-  if (isElementwise(op.kind()) || op.kind() == OpKind::Constant ||
+  if (ir::isElementwiseOp(op.kind()) || op.kind() == OpKind::Constant ||
       op.kind() == OpKind::Broadcast)
     return emitElementwiseOp(context, op, result, elementSources(context, op, step));
   std::vector<llvm::Value *> operands;

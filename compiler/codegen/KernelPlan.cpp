@@ -30,25 +30,6 @@ int64_t elementBytes(const ir::Type &type, ir::Precision precision) {
   return precision == ir::Precision::Double ? 8 : 4;
 }
 
-bool isElementwise(OpKind kind) {
-  switch (kind) {
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Neg:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Step:
-  case OpKind::Exp:
-  case OpKind::Log:
-    return true;
-  default:
-    return false;
-  }
-}
-
 size_t KernelPlan::axisIndex(const std::string &axis) const {
   auto segments = ir::parseSegmentAxis(axis);
   const std::string &base = segments ? segments->base : axis;
@@ -60,23 +41,14 @@ namespace {
 /// Whether the code generator has a lowering for `kind`. Every op kind added to ir/Ops.def is
 /// unsupported until an emitter handles it, so a new op is a clear error, never a crash.
 bool hasLowering(OpKind kind) {
+  if (ir::isElementwiseOp(kind))
+    return true;
   switch (kind) {
   case OpKind::Param:
   case OpKind::Input:
   case OpKind::Target:
   case OpKind::Constant:
   case OpKind::TokenConstant:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Neg:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Step:
-  case OpKind::Exp:
-  case OpKind::Log:
   case OpKind::MatMul:
   case OpKind::Transpose:
   case OpKind::Outer:
@@ -327,17 +299,18 @@ private:
   /// op over the same elements, rows and steps in the same block. A user that adds a product's
   /// result is left alone: it may become the product's epilogue, which reads `op` from memory.
   bool planInlinedElementwise(const Op &op) {
-    if (!isElementwise(op.kind()) || plan_.fusedIntoProducts.count(&op))
+    if (!ir::isElementwiseOp(op.kind()) || plan_.fusedIntoProducts.count(&op))
       return false;
     const Op *user = onlyUser(op.result(), *op.parentBlock());
-    if (!user || !isElementwise(user->kind()) || plan_.fusedIntoProducts.count(user))
+    if (!user || !ir::isElementwiseOp(user->kind()) || plan_.fusedIntoProducts.count(user))
       return false;
     for (const ir::Value *operand : user->operands())
-      if (const Op *producer = operand->definingOp(); producer && producer->kind() == OpKind::MatMul)
+      if (const Op *producer = operand->definingOp();
+          producer && producer->kind() == OpKind::MatMul)
         return false;
     const ir::Type &type = op.result()->type(), &userType = user->result()->type();
-    if (type.numElements() != userType.numElements() || type.isSequence() != userType.isSequence() ||
-        type.axis != userType.axis ||
+    if (type.numElements() != userType.numElements() ||
+        type.isSequence() != userType.isSequence() || type.axis != userType.axis ||
         plan_.isBatchInvariant(op.result()) != plan_.isBatchInvariant(user->result()))
       return false;
     plan_.inlinedElementwise.insert(&op);

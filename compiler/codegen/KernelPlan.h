@@ -160,9 +160,6 @@ struct PlanOptions {
 /// error located at the op.
 Expected<KernelPlan> planKernel(const ir::Graph &graph, const PlanOptions &options);
 
-/// Ops computed element by element from their operands' same elements (add … log).
-bool isElementwise(ir::OpKind kind);
-
 /// "'matmul' at model.rnn:3:5": how the code generator names an op in messages.
 std::string describeOp(const ir::Op &op);
 

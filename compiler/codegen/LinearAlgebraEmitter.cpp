@@ -299,7 +299,8 @@ void emitOneHotSummedOuter(EmitContext &context, const ir::Op &op, const BatchSu
   llvm::IRBuilder<> &builder = context.builder;
   const ir::Value *a = op.operand(0), *tokens = op.operand(1)->definingOp()->operand(0);
   const std::string &axis = a->type().axis;
-  int64_t m = a->type().stepType().numElements(), n = op.operand(1)->type().stepType().numElements();
+  int64_t m = a->type().stepType().numElements(),
+          n = op.operand(1)->type().stepType().numElements();
   llvm::Value *rows = context.slotPointers[outer.oneHotRows];
   context.zeroElements(context.realType, rows, context.index(m * n));
   context.emitLoop(
@@ -411,9 +412,10 @@ Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
       "t");
   // out[i, j] = Σ_p a_p[i] b_p[j]: rows i read a's gathered rows down a column.
   Storage result = context.storageOf(op.result());
+  llvm::Value *aRows = builder.CreateSelect(aInPlace, aStorage.base, leftRows);
   emitGemm(context, n,
-           {context.index(m), validRows, packed, builder.CreateSelect(aInPlace, aStorage.base, leftRows),
-            context.index(1), context.index(m), result.base, context.index(n)});
+           {context.index(m), validRows, packed, aRows, context.index(1), context.index(m),
+            result.base, context.index(n)});
   return Status::ok();
 }
 

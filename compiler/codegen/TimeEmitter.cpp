@@ -264,12 +264,12 @@ Status emitTimeOp(EmitContext &context, const ir::Op &op) {
   }
   // About one unit of work per element read.
   const ir::Type &operand = op.operand(0)->type();
-  llvm::Value *steps = operand.isSequence() ? context.longestLength(operand.axis) : context.index(1);
+  llvm::Value *steps =
+      operand.isSequence() ? context.longestLength(operand.axis) : context.index(1);
   context.forEachExampleInParallel(
-      context.builder.CreateMul(
-          context.builder.CreateMul(context.batchSize, steps),
-          context.index(std::max(operand.stepType().numElements(),
-                                 result->type().stepType().numElements()))),
+      context.builder.CreateMul(context.builder.CreateMul(context.batchSize, steps),
+                                context.index(std::max(operand.stepType().numElements(),
+                                                       result->type().stepType().numElements()))),
       body);
   return status;
 }
