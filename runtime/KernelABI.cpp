@@ -2,6 +2,7 @@
 // runtime/Sampling.h, the interpreter's own, so a kernel and the interpreter draw the same tokens.
 #include "runtime/KernelABI.h"
 #include "runtime/Gemm.h"
+#include "runtime/Product.h"
 #include "runtime/Sampling.h"
 
 #include <cmath>
@@ -55,6 +56,8 @@ const std::vector<RuntimeSymbol> &runtimeSymbols() {
       {"rnnc_rt_pack_f32", reinterpret_cast<void *>(&rnnc_rt_pack_f32)},
       {"rnnc_rt_pack_f64", reinterpret_cast<void *>(&rnnc_rt_pack_f64)},
       {"rnnc_rt_parallel_tiles", reinterpret_cast<void *>(&rnnc_rt_parallel_tiles)},
+      {"rnnc_rt_product_f32", reinterpret_cast<void *>(&rnnc_rt_product_f32)},
+      {"rnnc_rt_product_f64", reinterpret_cast<void *>(&rnnc_rt_product_f64)},
       {"rnnc_rt_sample_f32", reinterpret_cast<void *>(&rnnc_rt_sample_f32)},
       {"rnnc_rt_sample_f64", reinterpret_cast<void *>(&rnnc_rt_sample_f64)},
       {"rnnc_rt_fail", reinterpret_cast<void *>(&rnnc_rt_fail)},
@@ -117,6 +120,14 @@ void rnnc_rt_pack_f64(double *packed, const double *a, int64_t m, int64_t k, int
 void rnnc_rt_parallel_tiles(rnnc_rt_context *context, void (*tiles)(void *, int64_t, int64_t),
                             void *closure, int64_t count, int64_t work) {
   rnnc::parallelTiles(runtimeOf(context).pool, tiles, closure, count, work);
+}
+
+void rnnc_rt_product_f32(rnnc_rt_context *context, const rnnc_rt_product *product) {
+  rnnc::runProduct<float>(runtimeOf(context).pool, *product);
+}
+
+void rnnc_rt_product_f64(rnnc_rt_context *context, const rnnc_rt_product *product) {
+  rnnc::runProduct<double>(runtimeOf(context).pool, *product);
 }
 
 int32_t rnnc_rt_failed(const rnnc_rt_context *context) {

@@ -56,6 +56,26 @@ void rnnc_rt_pack_f64(double *packed, const double *a, int64_t m, int64_t k, int
 /// multiply-adds of all tiles) is large enough, else on the calling thread (runtime/Gemm.h).
 void rnnc_rt_parallel_tiles(rnnc_rt_context *context, void (*tiles)(void *, int64_t, int64_t),
                             void *closure, int64_t count, int64_t work);
+/// One matrix product of a kernel (runtime/Product.h): for r < rows and i < m,
+/// out[r·outRowStride + i] = addend[r·addendRowStride + i] + Σ_p A[i, p] x[r·xRowStride + p·xColumnStride]
+/// (no addend when it is null; addendRowStride 0 for one vector shared by every row), A the
+/// [m, k] operand packed by rnnc_rt_pack_*. vectorBytes: the widest vectors the calling kernel
+/// was compiled for (64 AVX-512, 32 AVX2 + FMA, 16 SSE2); the product runs the widest
+/// micro-kernels of at most that width the CPU has. Elements are in the precision of the
+/// function's suffix. Runs on the context's threads when large enough.
+typedef struct rnnc_rt_product {
+  int64_t rows, m, k;
+  const void *packed;
+  const void *x;
+  int64_t xRowStride, xColumnStride;
+  void *out;
+  int64_t outRowStride;
+  const void *addend;
+  int64_t addendRowStride;
+  int64_t vectorBytes;
+} rnnc_rt_product;
+void rnnc_rt_product_f32(rnnc_rt_context *context, const rnnc_rt_product *product);
+void rnnc_rt_product_f64(rnnc_rt_context *context, const rnnc_rt_product *product);
 /// Nonzero once an error is recorded.
 int32_t rnnc_rt_failed(const rnnc_rt_context *context);
 

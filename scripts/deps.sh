@@ -4,8 +4,8 @@
 set -euo pipefail
 packages=(llvm-19-dev llvm-19-tools clang-19 libeigen3-dev libgtest-dev libbenchmark-dev
           cmake ninja-build g++ python3 graphviz fortunes)
-# Optional peers for the parity tests and benchmarks (skipped, never passed, when absent).
-optional=(python3-torch python3-numpy)
+# Optional peers for the parity tests and benchmarks (PyTorch; oneDNN, the bench baseline) (skipped, never passed, when absent).
+optional=(python3-torch python3-numpy libdnnl-dev)
 missing=()
 for package in "${packages[@]}" "${optional[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

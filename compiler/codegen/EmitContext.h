@@ -13,7 +13,7 @@
 //   ScanEmitter.cpp          scans: the loop over an example's steps, carries, per-step outputs
 //   RuntimeCallEmitter.cpp   sample and the error reports (the rnnc_rt_ ABI), feed
 //   MathEmitter.cpp          scalar tanh, exp, log, sigmoid
-//   GemmEmitter.cpp          the register-tiled GEMM micro-kernel of batched products
+//   GemmEmitter.cpp          batched products: calls of the runtime's micro-kernels
 #pragma once
 
 #include "compiler/codegen/KernelPlan.h"
@@ -79,9 +79,6 @@ public:
   llvm::Value *scanStep = nullptr;
   std::string scanAxis;
 
-  /// The generated GEMM micro-kernels, by output width m, whether they add an addend, and their
-  /// activation (GemmEmitter.cpp).
-  std::map<std::tuple<int64_t, bool, ir::OpKind>, llvm::Function *> gemmFunctions;
   /// The storage of every IR value emitted so far.
   std::unordered_map<const ir::Value *, Storage> storage;
 
@@ -206,8 +203,8 @@ Status emitOp(EmitContext &context, const ir::Op &op, const StepPosition &positi
 /// Emits every op of a block (a graph's or a scan body's, but not the yield) at `position`.
 Status emitBlock(EmitContext &context, const ir::Block &block, const StepPosition &position);
 /// The product of the rows of x (rows × k) with Aᵀ, A an [m, k] operand packed in panels
-/// (runtime/Gemm.h): out[r, i] = Σ_p A[i, p] x[r, p], by the generated micro-kernel for m
-/// (GemmEmitter.cpp) on the runtime's threads. `k` and `rows` are i64 values.
+/// (runtime/Gemm.h): out[r, i] = Σ_p A[i, p] x[r, p], by the runtime's micro-kernels
+/// (runtime/Product.h, called by GemmEmitter.cpp) on its threads. `k` and `rows` are i64 values.
 struct GemmOperands {
   llvm::Value *rows = nullptr, *k = nullptr, *packed = nullptr;
   llvm::Value *x = nullptr, *xRowStride = nullptr, *xColumnStride = nullptr;
