@@ -16,6 +16,19 @@
 
 namespace rnnc::backend {
 
+/// What compiling one graph cost a compiled backend, by stage (all zero but `fromCache` and
+/// `linkMilliseconds` when the machine code came from the compile cache).
+struct CompileReport {
+  std::string graph;
+  bool fromCache = false;
+  double lowerMilliseconds = 0;       ///< Planning and LLVM IR generation.
+  double optimizeMilliseconds = 0;    ///< LLVM's optimisation pipeline.
+  double machineCodeMilliseconds = 0; ///< Instruction selection to an object file.
+  double linkMilliseconds = 0;        ///< Loading and linking the object (and the cache lookup).
+  int64_t llvmInstructions = 0;       ///< LLVM IR instructions as generated, before optimisation.
+  int64_t optimizedInstructions = 0;  ///< After optimisation.
+};
+
 /// One backend instance is used by one thread at a time (compiled backends keep a workspace
 /// per instance); run batches in parallel with one instance per thread.
 class Backend {
@@ -26,6 +39,8 @@ public:
   /// used (compiled backends cache by graph).
   virtual Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
                                   const ir::RunOptions &options) = 0;
+  /// What compiling each graph run so far cost (empty for a backend that does not compile).
+  virtual std::vector<CompileReport> compileReports() const { return {}; }
 };
 
 /// A backend by name; an unknown name is a user error listing the available ones.

@@ -15,8 +15,12 @@ Expected<TensorMap> CompiledBackend::run(const ir::Graph &graph, const ir::Batch
     if (!compiled)
       return compiled.takeError();
     found = kernels_.emplace(key, compiled.take()).first;
+    reports_.push_back(found->second->report());
+    reports_.back().graph = graph.name();
   }
   return runner_.run(found->second->runnable(), batch, *shape, options);
 }
+
+std::vector<CompileReport> CompiledBackend::compileReports() const { return reports_; }
 
 } // namespace rnnc::backend

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace rnnc::backend {
 
@@ -19,12 +20,15 @@ class LoadedKernel {
 public:
   virtual ~LoadedKernel() = default;
   virtual RunnableKernel runnable() const = 0;
+  /// What compiling it cost; the graph name is filled in by CompiledBackend.
+  virtual CompileReport report() const { return {}; }
 };
 
 class CompiledBackend : public Backend {
 public:
   Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
                           const ir::RunOptions &options) final;
+  std::vector<CompileReport> compileReports() const final;
 
 protected:
   /// Compiles `graph` in `precision`; called once per graph and precision.
@@ -33,6 +37,7 @@ protected:
 
 private:
   std::map<std::pair<const ir::Graph *, ir::Precision>, std::unique_ptr<LoadedKernel>> kernels_;
+  std::vector<CompileReport> reports_; ///< One per compile, in order.
   KernelRunner runner_;
 };
 

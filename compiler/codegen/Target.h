@@ -30,7 +30,9 @@ createTargetMachine(const TargetSelection &selection);
 int64_t vectorBytes(const llvm::TargetMachine &machine);
 
 /// Gives `module` the target's triple and data layout and every function its CPU and features,
-/// then runs LLVM's O3 pipeline (with the loop and SLP vectorisers) for that target.
+/// then runs LLVM's O3 pipeline (with the loop and SLP vectorisers, without the loop unroller)
+/// for that target. Also turns off LLVM's loop strength reduction in the code generator, for the
+/// whole process (Target.cpp says why).
 void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine);
 
 } // namespace rnnc::codegen

@@ -2,6 +2,8 @@
 // made with the same helpers as `rnnc init`, `rnnc data`, `rnnc run` and `rnnc train`.
 #include "compiler/driver/BenchmarkCase.h"
 
+#include <chrono>
+
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelData.h"
 #include "compiler/driver/Training.h"
@@ -28,7 +30,14 @@ const char *benchmarkModeName(BenchmarkMode mode) {
 Expected<std::unique_ptr<BenchmarkCase>> BenchmarkCase::create(const BenchmarkSpec &spec) {
   auto benchmark = std::make_unique<BenchmarkCase>();
   benchmark->spec_ = spec;
+  auto frontendStart = std::chrono::steady_clock::now();
+  double frontendMilliseconds = 0;
+  auto addFrontendTime = [&] {
+    auto now = std::chrono::steady_clock::now();
+    frontendMilliseconds += std::chrono::duration<double, std::milli>(now - frontendStart).count();
+  };
   auto module = loadModule(spec.modelPath, spec.dims);
+  addFrontendTime();
   if (!module)
     return module.takeError();
   auto forward = findGraph(**module, "forward");
@@ -54,13 +63,16 @@ Expected<std::unique_ptr<BenchmarkCase>> BenchmarkCase::create(const BenchmarkSp
     benchmark->graph_ = benchmark->module_->findGraph("forward");
   } else {
     // The graphs of `rnnc train`, so that a training step here costs what it costs there.
+    frontendStart = std::chrono::steady_clock::now();
     auto graphs = buildTrainingGraphs(module.take());
+    addFrontendTime();
     if (!graphs)
       return graphs.takeError();
     benchmark->module_ = std::move(graphs->module);
     benchmark->graph_ = graphs->backward;
   }
   benchmark->data_ = graphData(*benchmark->graph_, data);
+  benchmark->frontendMilliseconds_ = frontendMilliseconds;
   return benchmark;
 }
 

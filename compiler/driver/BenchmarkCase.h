@@ -53,6 +53,8 @@ public:
   /// a computation that forgets them).
   TensorMap &params() { return params_; }
   const TensorMap &data() const { return data_; }
+  /// Parsing, checking and the pass pipeline (with the backward graph in train mode), in ms.
+  double frontendMilliseconds() const { return frontendMilliseconds_; }
   /// Runs the graph once on `backend` with `threads` threads.
   Expected<TensorMap> run(backend::Backend &backend, int threads) const;
 
@@ -61,6 +63,7 @@ private:
   std::unique_ptr<ir::Module> module_;
   const ir::Graph *graph_ = nullptr;
   TensorMap params_, data_;
+  double frontendMilliseconds_ = 0;
 };
 
 } // namespace rnnc::driver

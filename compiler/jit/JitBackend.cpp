@@ -16,6 +16,7 @@ public:
   backend::RunnableKernel runnable() const override {
     return {&kernel_->plan, kernel_->function, nullptr};
   }
+  backend::CompileReport report() const override { return kernel_->report; }
 
 private:
   std::unique_ptr<CompiledKernel> kernel_;

@@ -84,6 +84,20 @@ namespace {
 /// not be unique, and a deterministic one keeps cached objects identical.
 std::string entryNameOf(const ir::Graph &graph) { return "rnnc_" + graph.name(); }
 
+int64_t instructionCount(const llvm::Module &module) {
+  int64_t count = 0;
+  for (const llvm::Function &function : module)
+    count += static_cast<int64_t>(function.getInstructionCount());
+  return count;
+}
+
+double millisecondsSince(std::chrono::steady_clock::time_point &start) {
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double, std::milli>(now - start).count();
+  start = now;
+  return elapsed;
+}
+
 } // namespace
 
 CacheKey JitCompiler::cacheKey(const ir::Graph &graph, ir::Precision precision) const {
@@ -98,12 +112,13 @@ CacheKey JitCompiler::cacheKey(const ir::Graph &graph, ir::Precision precision) 
 
 Expected<std::unique_ptr<CompiledKernel>> JitCompiler::compile(const ir::Graph &graph,
                                                                ir::Precision precision) {
-  auto start = std::chrono::steady_clock::now();
+  auto kernel = std::make_unique<CompiledKernel>();
+  auto start = std::chrono::steady_clock::now(), stageStart = start;
+  backend::CompileReport &report = kernel->report;
   codegen::PlanOptions options;
   options.precision = precision;
   options.vectorBytes = codegen::vectorBytes(*engine_->machine);
   options.entryName = entryNameOf(graph);
-  auto kernel = std::make_unique<CompiledKernel>();
   CompileCache &cache = *engine_->cache;
   std::optional<CacheKey> key;
   std::optional<std::string> cached;
@@ -124,8 +139,13 @@ Expected<std::unique_ptr<CompiledKernel>> JitCompiler::compile(const ir::Graph &
     auto lowered = codegen::lowerGraph(graph, context, options);
     if (!lowered)
       return lowered.takeError();
+    report.llvmInstructions = instructionCount(*lowered->module);
+    report.lowerMilliseconds = millisecondsSince(stageStart);
     codegen::optimizeModule(*lowered->module, *engine_->machine);
+    report.optimizedInstructions = instructionCount(*lowered->module);
+    report.optimizeMilliseconds = millisecondsSince(stageStart);
     auto compiled = llvm::orc::SimpleCompiler(*engine_->machine)(*lowered->module);
+    report.machineCodeMilliseconds = millisecondsSince(stageStart);
     if (!compiled)
       return fromLLVM(compiled.takeError(),
                       "cannot generate the machine code of graph '" + graph.name() + "'");
@@ -147,8 +167,9 @@ Expected<std::unique_ptr<CompiledKernel>> JitCompiler::compile(const ir::Graph &
   if (!address)
     return fromLLVM(address.takeError(), "cannot link the kernel of graph '" + graph.name() + "'");
   kernel->function = address->toPtr<rnnc_rt_kernel_fn>();
-  kernel->compileMilliseconds =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  report.linkMilliseconds = millisecondsSince(stageStart);
+  report.fromCache = kernel->fromCache;
+  kernel->compileMilliseconds = millisecondsSince(start);
   return kernel;
 }
 

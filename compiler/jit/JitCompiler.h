@@ -9,6 +9,7 @@
 // code generation, and only the plan, which is cheap, is computed again from the graph.
 #pragma once
 
+#include "compiler/backend/Backend.h"
 #include "compiler/codegen/KernelPlan.h"
 #include "compiler/jit/CompileCache.h"
 #include "ir/Graph.h"
@@ -27,6 +28,8 @@ struct CompiledKernel {
   double compileMilliseconds = 0;
   /// The machine code came from the compile cache.
   bool fromCache = false;
+  /// The same time by stage, and the module's size (backend::CompileReport).
+  backend::CompileReport report;
 };
 
 struct JitOptions {
