@@ -69,12 +69,12 @@ private:
 
 } // namespace
 
-Expected<std::unique_ptr<backend::Backend>> createAotBackend() {
+Expected<std::unique_ptr<backend::Backend>> createAotBackend(const backend::BackendOptions &options) {
   if (Status exported = checkRuntimeExported(); !exported)
     return exported.takeError();
   if (auto compiler = cCompilerCommand(); !compiler)
     return compiler.takeError();
-  auto machine = codegen::createTargetMachine({});
+  auto machine = codegen::createTargetMachine({"", options.cpu, options.features});
   if (!machine)
     return machine.takeError();
   return std::unique_ptr<backend::Backend>(std::make_unique<AotBackend>(machine.take()));

@@ -14,6 +14,6 @@ namespace rnnc::aot {
 
 /// A new AOT backend for the host. No C compiler is a user error; an executable that does not
 /// export the runtime ABI (link it with rnnc_aot) is an internal error.
-Expected<std::unique_ptr<backend::Backend>> createAotBackend();
+Expected<std::unique_ptr<backend::Backend>> createAotBackend(const backend::BackendOptions &options);
 
 } // namespace rnnc::aot

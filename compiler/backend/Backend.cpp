@@ -20,13 +20,14 @@ public:
   }
 };
 
-using BackendFactory = std::function<Expected<std::unique_ptr<Backend>>()>;
+using BackendFactory =
+    std::function<Expected<std::unique_ptr<Backend>>(const BackendOptions &options)>;
 
 /// Every backend, by name.
 const std::map<std::string, BackendFactory> &backendTable() {
   static const std::map<std::string, BackendFactory> table = {
       {"interp",
-       []() -> Expected<std::unique_ptr<Backend>> {
+       [](const BackendOptions &) -> Expected<std::unique_ptr<Backend>> {
          return std::unique_ptr<Backend>(std::make_unique<InterpreterBackend>());
        }},
       {"jit", jit::createJitBackend},
@@ -44,7 +45,8 @@ std::vector<std::string> backendNames() {
   return names;
 }
 
-Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {
+Expected<std::unique_ptr<Backend>> createBackend(const std::string &name,
+                                                 const BackendOptions &options) {
   auto it = backendTable().find(name);
   if (it == backendTable().end()) {
     std::string known;
@@ -52,7 +54,7 @@ Expected<std::unique_ptr<Backend>> createBackend(const std::string &name) {
       known += (known.empty() ? "" : ", ") + available;
     return Error::user("unknown backend '" + name + "' (available: " + known + ")");
   }
-  return it->second();
+  return it->second(options);
 }
 
 } // namespace rnnc::backend

@@ -43,8 +43,17 @@ public:
   virtual std::vector<CompileReport> compileReports() const { return {}; }
 };
 
-/// A backend by name; an unknown name is a user error listing the available ones.
-Expected<std::unique_ptr<Backend>> createBackend(const std::string &name);
+/// What a compiled backend compiles for: the host by default, or a CPU (`haswell`) and features
+/// (`+avx2,+fma`) as `rnnc compile --cpu --features` take them (codegen/Target.h), so that code
+/// for a smaller instruction set can be run and timed on a larger machine. The interpreter
+/// ignores them.
+struct BackendOptions {
+  std::string cpu, features;
+};
+
+/// A backend by name; an unknown name (or CPU) is a user error listing the available ones.
+Expected<std::unique_ptr<Backend>> createBackend(const std::string &name,
+                                                 const BackendOptions &options = {});
 /// The registered backend names, sorted.
 std::vector<std::string> backendNames();
 

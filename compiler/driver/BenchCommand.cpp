@@ -27,6 +27,7 @@ namespace {
 struct BenchSettings {
   BenchmarkSpec spec;
   std::string backend = "jit";
+  backend::BackendOptions backendOptions;
   int threads = 1;
   int64_t warmup = 2, repetitions = 10;
 };
@@ -46,12 +47,14 @@ Expected<std::optional<BenchSettings>> parseBenchCommandLine(const std::vector<s
               "timed runs (default " + std::to_string(defaults.repetitions) + ")")
       .option("--warmup", "W",
               "untimed runs after the first one (default " + std::to_string(defaults.warmup) + ")")
-      .option("--seed", "S", "seed of the parameters and the random batch (default 0)");
+      .option("--seed", "S", "seed of the parameters and the random batch (default 0)")
+      .option("--cpu", "NAME", "compile for this CPU, e.g. haswell (default: the host's)")
+      .option("--features", "LIST", "compile with these target features, e.g. +avx2,+fma");
   auto modelPath = parseCommandLine(
       commandLine, args,
       "rnnc bench MODEL [-D NAME=VALUE]... --batch B --steps T --mode forward|train "
       "[--threads N] [--backend jit|interp] [--precision f32|f64] [--repetitions R] [--warmup W] "
-      "[--seed S]",
+      "[--seed S] [--cpu NAME] [--features LIST]",
       "model file");
   if (!modelPath)
     return modelPath.takeError();
@@ -100,6 +103,8 @@ Expected<std::optional<BenchSettings>> parseBenchCommandLine(const std::vector<s
     return warmup.takeError();
   settings.warmup = *warmup;
   settings.backend = commandLine.get("--backend").value_or(defaults.backend);
+  settings.backendOptions.cpu = commandLine.get("--cpu").value_or("");
+  settings.backendOptions.features = commandLine.get("--features").value_or("");
   return std::optional<BenchSettings>(std::move(settings));
 }
 
@@ -181,7 +186,7 @@ Status benchCommand(const std::vector<std::string> &args) {
   if (!*parsed)
     return Status::ok();
   const BenchSettings &settings = **parsed;
-  auto backend = backend::createBackend(settings.backend);
+  auto backend = backend::createBackend(settings.backend, settings.backendOptions);
   if (!backend)
     return backend.takeError();
   auto benchmark = BenchmarkCase::create(settings.spec);

@@ -42,8 +42,11 @@ private:
 
 } // namespace
 
-Expected<std::unique_ptr<backend::Backend>> createJitBackend() {
-  auto compiler = JitCompiler::create();
+Expected<std::unique_ptr<backend::Backend>> createJitBackend(const backend::BackendOptions &options) {
+  JitOptions jitOptions;
+  jitOptions.cpu = options.cpu;
+  jitOptions.features = options.features;
+  auto compiler = JitCompiler::create(jitOptions);
   if (!compiler)
     return compiler.takeError();
   return std::unique_ptr<backend::Backend>(std::make_unique<JitBackend>(compiler.take()));

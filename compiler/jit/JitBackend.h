@@ -12,6 +12,6 @@
 namespace rnnc::jit {
 
 /// A new JIT backend (its own LLJIT instance); an internal error when LLVM cannot target the host.
-Expected<std::unique_ptr<backend::Backend>> createJitBackend();
+Expected<std::unique_ptr<backend::Backend>> createJitBackend(const backend::BackendOptions &options);
 
 } // namespace rnnc::jit

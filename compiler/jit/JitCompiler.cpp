@@ -47,6 +47,15 @@ Expected<std::unique_ptr<JitCompiler>> JitCompiler::create(const JitOptions &opt
   if (!builder)
     return fromLLVM(builder.takeError(), "cannot detect the host for the JIT");
   builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  if (!options.cpu.empty() || !options.features.empty()) {
+    // The same CPU and feature checks (and the same features for a named CPU) as
+    // `rnnc compile --cpu --features`.
+    auto selected = codegen::createTargetMachine({"", options.cpu, options.features});
+    if (!selected)
+      return selected.takeError();
+    builder->setCPU((*selected)->getTargetCPU().str());
+    builder->getFeatures() = llvm::SubtargetFeatures((*selected)->getTargetFeatureString());
+  }
   // What LLJIT sets for JITLink on x86-64 anyway, made explicit: the objects compiled here with
   // `machine` (and cached) must be the ones the JIT's own compiler would produce.
   builder->setRelocationModel(llvm::Reloc::PIC_);

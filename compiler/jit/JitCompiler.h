@@ -33,6 +33,8 @@ struct CompiledKernel {
 };
 
 struct JitOptions {
+  /// The CPU and features to compile for (backend::BackendOptions); empty: the host's.
+  std::string cpu, features;
   /// By default where the environment says (XDG_CACHE_HOME, RNNC_CACHE); `{}` disables it.
   CompileCacheSettings cache = CompileCacheSettings::fromEnvironment();
 };
