@@ -6,6 +6,7 @@
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace rnnc {
 
@@ -40,6 +41,28 @@ ProductTileShape productTileShape(ProductIsa isa, int64_t elementBytes, int64_t 
   return {std::max<int64_t>(rows, 1), panels};
 }
 
+template <typename T>
+void packProductRows(T *packed, const rnnc_rt_product &product, int64_t blockRows,
+                     int64_t blockBegin, int64_t blockEnd) {
+  // p outermost: with x read down its columns (the case this is for), step p of the blocks'
+  // rows is one contiguous run of x, read once; each block is written in order.
+  const T *x = static_cast<const T *>(product.x);
+  for (int64_t p = 0; p < product.k; ++p)
+    for (int64_t block = blockBegin; block < blockEnd; ++block) {
+      T *to = packed + block * blockRows * product.k + p * blockRows;
+      int64_t r0 = block * blockRows, rowsHere = std::min(blockRows, product.rows - r0);
+      const T *from = x + r0 * product.xRowStride + p * product.xColumnStride;
+      for (int64_t r = 0; r < rowsHere; ++r)
+        to[r] = from[r * product.xRowStride];
+      for (int64_t r = rowsHere; r < blockRows; ++r)
+        to[r] = T(0);
+    }
+}
+
+template void packProductRows<float>(float *, const rnnc_rt_product &, int64_t, int64_t, int64_t);
+template void packProductRows<double>(double *, const rnnc_rt_product &, int64_t, int64_t,
+                                      int64_t);
+
 int64_t productTileCount(const rnnc_rt_product &product, ProductTileShape shape,
                          int64_t panelLanes) {
   int64_t panels = (product.m + panelLanes - 1) / panelLanes;
@@ -52,11 +75,26 @@ template <typename T> struct ProductCall {
   const rnnc_rt_product *product;
   ProductTileShape shape;
   ProductTilesFunction<T> tiles;
+  T *packedX;
 };
 
 template <typename T> void runTiles(void *closure, int64_t begin, int64_t end) {
   auto *call = static_cast<const ProductCall<T> *>(closure);
-  call->tiles(*call->product, call->shape, begin, end);
+  call->tiles(*call->product, call->shape, call->packedX, begin, end);
+}
+
+template <typename T> void runPackRows(void *closure, int64_t begin, int64_t end) {
+  auto *call = static_cast<const ProductCall<T> *>(closure);
+  packProductRows(call->packedX, *call->product, call->shape.rows, begin, end);
+}
+
+/// The calling thread's buffer for packed rows of x, kept between products (a weight gradient
+/// of T·B rows runs every training step).
+template <typename T> T *packBuffer(int64_t elements) {
+  thread_local std::vector<T> buffer;
+  if (static_cast<int64_t>(buffer.size()) < elements)
+    buffer.resize(static_cast<size_t>(elements));
+  return buffer.data();
 }
 
 const ProductKernels &kernelsFor(ProductIsa isa) {
@@ -80,11 +118,16 @@ template <typename T> void runProduct(ThreadPool *pool, const rnnc_rt_product &p
   const ProductKernels &kernels = kernelsFor(isa);
   ProductCall<T> call{&product,
                       productTileShape(isa, static_cast<int64_t>(sizeof(T)), product.rows),
-                      nullptr};
+                      nullptr, nullptr};
   if constexpr (sizeof(T) == 4)
     call.tiles = kernels.f32;
   else
     call.tiles = kernels.f64;
+  if (product.xColumnStride != 1 && product.rows > 1) {
+    int64_t blocks = (product.rows + call.shape.rows - 1) / call.shape.rows;
+    call.packedX = packBuffer<T>(blocks * call.shape.rows * product.k);
+    parallelTiles(pool, &runPackRows<T>, &call, blocks, product.rows * product.k);
+  }
   int64_t panelLanes = kPanelBytes / static_cast<int64_t>(sizeof(T));
   parallelTiles(pool, &runTiles<T>, &call, productTileCount(product, call.shape, panelLanes),
                 product.rows * product.k * product.m);

@@ -39,18 +39,28 @@ struct ProductTileShape {
 ProductTileShape productTileShape(ProductIsa isa, int64_t elementBytes, int64_t rows);
 
 /// Runs `product` on the threads of `pool` (null: the calling thread) with the micro-kernels of
-/// productIsaFor(product.vectorBytes).
+/// productIsaFor(product.vectorBytes). An x read down its columns (xColumnStride ≠ 1: the
+/// transposed operand of a weight gradient, a sum over T·B rows) is first copied into blocks of
+/// a tile's rows, each block's rows interleaved per p (packProductRows), so that a tile reads
+/// consecutive memory instead of one cache line and one page per p. The copy changes no value.
 template <typename T> void runProduct(ThreadPool *pool, const rnnc_rt_product &product);
 
-/// The per-set tile loops (ProductTiles.inc): tiles [begin, end) of `product` in `shape`.
+/// The per-set tile loops (ProductTiles.inc): tiles [begin, end) of `product` in `shape`,
+/// reading x from `packedX` when it is not null (packProductRows).
 template <typename T>
 using ProductTilesFunction = void (*)(const rnnc_rt_product &product, ProductTileShape shape,
-                                      int64_t begin, int64_t end);
+                                      const void *packedX, int64_t begin, int64_t end);
 struct ProductKernels {
   ProductTilesFunction<float> f32;
   ProductTilesFunction<double> f64;
 };
 extern const ProductKernels kProductKernelsBaseline, kProductKernelsAvx2, kProductKernelsAvx512;
+
+/// Copies x into `packed`: block b of `blockRows` rows holds x[b·blockRows + r, p] at
+/// b·blockRows·k + p·blockRows + r (zeros past `rows`), for the blocks [blockBegin, blockEnd).
+template <typename T>
+void packProductRows(T *packed, const rnnc_rt_product &product, int64_t blockRows,
+                     int64_t blockBegin, int64_t blockEnd);
 
 /// The number of tiles of `product` in `shape` (panels of `panelLanes` columns).
 int64_t productTileCount(const rnnc_rt_product &product, ProductTileShape shape,

@@ -2,7 +2,7 @@
 // in float and double, against a scalar chain of multiply-adds in the same order: bit-identical
 // results (fused where the set has FMA), for shapes that reach every edge tile (rows below and
 // above a tile, m below a panel, a partial last panel, several panel blocks, k = 1), strided
-// and transposed x, with and without an addend (one per row, or one shared); columns past m and
+// and transposed x (which the runtime packs first), with and without an addend (one per row, or one shared); columns past m and
 // rows past `rows` untouched; the same bits on 1, 2 and 3 threads.
 #include "runtime/Gemm.h"
 #include "runtime/Product.h"
@@ -124,7 +124,8 @@ TEST(RuntimeProductTest, LargeProductSplitsOverThreadsWithTheSameBits) {
   // Above the parallel threshold (2^17 multiply-adds), so the pools really split the tiles.
   ThreadPool two(2), three(3);
   for (ProductIsa isa : hostIsas())
-    checkCase<float>(isa, {64, 300, 256, false, 1}, {nullptr, &two, &three});
+    for (bool transposed : {false, true}) // transposed: x is packed in parallel first
+      checkCase<float>(isa, {64, 300, 256, transposed, 1}, {nullptr, &two, &three});
 }
 
 TEST(RuntimeProductTest, IsaNeverExceedsTheRequestedWidth) {
