@@ -3,6 +3,7 @@
 // results can be compared with rnnc's tensor for tensor and its time with rnnc's.
 #pragma once
 
+#include "bench/Baseline.h"
 #include "bench/EigenRnn.h"
 #include "bench/ShapeSuite.h"
 #include "compiler/driver/BenchmarkCase.h"
@@ -12,16 +13,15 @@
 
 namespace rnnc::bench {
 
-class EigenBaseline {
+class EigenBaseline final : public Baseline {
 public:
   /// A user error when the case's tensors are not those of `kind`'s model (a missing tensor, a
   /// wrong dtype or shape), or the case is not float32.
   static Expected<std::unique_ptr<EigenBaseline>> create(EigenBaselineKind kind,
                                                          const driver::BenchmarkCase &source);
-  /// One forward pass, or one forward and backward pass (the case's mode).
-  void run();
-  /// What the last run computed, named as rnnc names its outputs.
-  NamedResults results() const;
+  const char *name() const override { return "Eigen"; }
+  void run() override;
+  NamedResults results() override;
 
 private:
   bool train_ = false;

@@ -11,6 +11,17 @@ namespace rnnc::bench {
 void setEigenThreads(int threads) { Eigen::setNbThreads(threads); }
 int eigenThreads() { return Eigen::nbThreads(); }
 
+float squaredError(const float *h, const float *y, int64_t count, float *gradient) {
+  Eigen::Map<const Eigen::ArrayXf> hidden(h, count), target(y, count);
+  if (!gradient)
+    return (hidden - target).matrix().squaredNorm();
+  Eigen::Map<Eigen::ArrayXf> difference(gradient, count);
+  difference = hidden - target;
+  float loss = difference.matrix().squaredNorm();
+  difference *= 2;
+  return loss;
+}
+
 namespace {
 
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -84,6 +95,9 @@ struct EigenTanhRnn::State {
         delta(shape.steps * shape.batch, shape.hidden), gradU(shape.hidden, shape.input),
         gradW(shape.hidden, shape.hidden), gradX(shape.steps * shape.batch, shape.input),
         gradB(shape.hidden) {}
+  /// h (without the loss).
+  void forwardStates(const EigenTanhRnn::Inputs &inputs);
+
   RnnShape shape;
   RowMatrix h, delta, gradU, gradW, gradX;
   Eigen::RowVectorXf gradB;
@@ -93,23 +107,27 @@ struct EigenTanhRnn::State {
 EigenTanhRnn::EigenTanhRnn(const RnnShape &shape) : state_(std::make_unique<State>(shape)) {}
 EigenTanhRnn::~EigenTanhRnn() = default;
 
+void EigenTanhRnn::State::forwardStates(const EigenTanhRnn::Inputs &inputs) {
+  const int64_t rows = shape.steps * shape.batch, H = shape.hidden, I = shape.input;
+  ConstMap U(inputs.U, H, I), W(inputs.W, H, H), x(inputs.x, rows, I);
+  ConstRowVectorMap b(inputs.b, H);
+  h.noalias() = x * U.transpose(); // the input projection of all T·B rows
+  h.rowwise() += b;
+  runRecurrence(h, W, shape.steps, shape.batch);
+}
+
 void EigenTanhRnn::forward(const Inputs &inputs) {
   State &s = *state_;
-  const int64_t rows = s.shape.steps * s.shape.batch, H = s.shape.hidden, I = s.shape.input;
-  ConstMap U(inputs.U, H, I), W(inputs.W, H, H), x(inputs.x, rows, I), y(inputs.y, rows, H);
-  ConstRowVectorMap b(inputs.b, H);
-  s.h.noalias() = x * U.transpose(); // the input projection of all T·B rows
-  s.h.rowwise() += b;
-  runRecurrence(s.h, W, s.shape.steps, s.shape.batch);
-  s.loss = (s.h - y).squaredNorm();
+  s.forwardStates(inputs);
+  s.loss = squaredError(s.h.data(), inputs.y, s.h.size(), nullptr);
 }
 
 void EigenTanhRnn::train(const Inputs &inputs) {
   State &s = *state_;
-  forward(inputs);
+  s.forwardStates(inputs);
   const int64_t rows = s.shape.steps * s.shape.batch, H = s.shape.hidden, I = s.shape.input;
-  ConstMap U(inputs.U, H, I), W(inputs.W, H, H), x(inputs.x, rows, I), y(inputs.y, rows, H);
-  s.delta = 2 * (s.h - y);
+  ConstMap U(inputs.U, H, I), W(inputs.W, H, H), x(inputs.x, rows, I);
+  s.loss = squaredError(s.h.data(), inputs.y, s.h.size(), s.delta.data());
   runRecurrenceBackward(s.delta, s.h, W, s.shape.steps, s.shape.batch);
   recurrentWeightGradient(s.gradW, s.delta, s.h, s.shape.steps, s.shape.batch);
   s.gradU.noalias() = s.delta.transpose() * x;

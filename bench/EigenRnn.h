@@ -16,11 +16,10 @@
 // instantiations are never merged with the differently compiled ones of rnnc's interpreter.
 #pragma once
 
+#include "bench/Baseline.h"
+
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <span>
-#include <string>
 
 #define RNNC_BENCH_EXPORT __attribute__((visibility("default")))
 
@@ -30,14 +29,17 @@ namespace rnnc::bench {
 RNNC_BENCH_EXPORT void setEigenThreads(int threads);
 RNNC_BENCH_EXPORT int eigenThreads();
 
+/// L = Σ_i (h_i − y_i)² over `count` elements; with a non-null `gradient`, also ∂L/∂h = 2(h − y)
+/// into it. The loss of the tanh RNN, LSTM and GRU shapes, shared by every baseline of them (the
+/// oneDNN ones too, so that the loop is compiled for the host like the rest of the baselines).
+RNNC_BENCH_EXPORT float squaredError(const float *h, const float *y, int64_t count,
+                                     float *gradient);
+
 struct RnnShape {
   int64_t steps = 1, batch = 1;
   int64_t input = 1;  ///< I: the input width (the vocabulary for the token model).
   int64_t hidden = 1; ///< H.
 };
-
-/// Named results, as rnnc names its outputs: "loss", "h", "o", "grad.<name>".
-using NamedResults = std::map<std::string, std::span<const float>>;
 
 /// bench/models/rnn_tanh.rnn: h(t) = tanh(b + W h(t−1) + U x(t)), L = Σ_t ‖h(t) − y(t)‖².
 class RNNC_BENCH_EXPORT EigenTanhRnn {

@@ -4,8 +4,9 @@
 usage: report.py RESULTS_DIR [--readme bench/README.md]
 
 RESULTS_DIR holds what run.sh wrote: suite.json (Google Benchmark's JSON of rnnc_bench_suite),
-torch-suite.json and torch-train-<n>.json (bench/torch_peer.py), train-rnnc-<n>.csv (`rnnc train
---log`), compile-<mode>-<cold|cached>.json (`rnnc bench`), machine.txt and command.txt. The
+suite-avx2.json (the same suite's rnnc and oneDNN rows limited to AVX2), torch-suite.json and
+torch-train-<n>.json (bench/torch_peer.py), train-rnnc-<n>.csv (`rnnc train --log`),
+compile-<mode>-<cold|cached>.json (`rnnc bench`), machine.txt and command.txt. The
 markdown goes to standard output; with --readme it also replaces the part of that file between
 the lines `<!-- results: begin -->` and `<!-- results: end -->`.
 """
@@ -48,8 +49,9 @@ def suite_times(suite):
     for row in (suite or {}).get("benchmarks", []):
         if row.get("error_occurred"):
             continue
-        match = re.fullmatch(r"(\w+)/(forward|train)/threads:(\d+)/(eigen|rnnc)(/real_time)?",
-                             row["run_name"])
+        match = re.fullmatch(
+            r"(\w+)/(forward|train)/threads:(\d+)/(eigen|onednn|rnnc)(/real_time)?",
+            row["run_name"])
         if not match:
             continue
         key = (match[1], match[2], int(match[3]), match[4])
@@ -81,57 +83,83 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
+def ratio_cell(a, b):
+    r = ratio(a, b)
+    return number(r, 2) if r else "—"
+
+
+def best_of_threads(lookup):
+    """The lower of the 1- and 2-thread values of lookup(threads), or None."""
+    values = [v for v in (lookup(1), lookup(2)) if v is not None]
+    return min(values) if values else None
+
+
+def onednn_note(context):
+    """What the suite's JSON context says about oneDNN: version, instruction set, threads."""
+    onednn = context.get("onednn")
+    if onednn is None:
+        return "oneDNN: not recorded (a suite built before the oneDNN baseline)."
+    if onednn.startswith("none"):
+        return f"oneDNN: {onednn}."
+    return (f"oneDNN {onednn}: kernels for `{context.get('onednn_isa', 'unknown')}` (instruction "
+            f"set limit: {context.get('onednn_max_cpu_isa', 'unknown')}); threads: "
+            f"{context.get('onednn_threads', 'unknown')}.")
+
+
 def suite_table(results_dir):
     suite = load_json(os.path.join(results_dir, "suite.json"))
     torch_suite = load_json(os.path.join(results_dir, "torch-suite.json"))
-    rnnc_eigen = suite_times(suite)
+    times = suite_times(suite)
     torch = torch_times(torch_suite)
+
+    def suite_ms(shape, mode, threads, who):
+        return times.get((shape, mode, threads, who), (None, 0))[0]
+
     lines = [
-        "| shape | mode | threads | rnnc ms | Eigen ms | rnnc/Eigen | PyTorch ms | rnnc/PyTorch "
-        "| best peer of design.md §5 (train) |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| shape | mode | threads | rnnc ms | Eigen ms | rnnc/Eigen | oneDNN ms | rnnc/oneDNN "
+        "| PyTorch ms | rnnc/PyTorch | best peer of design.md §5 (train) |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for shape in SHAPE_ORDER:
         for mode in ("forward", "train"):
             for threads in (1, 2):
-                rnnc = rnnc_eigen.get((shape, mode, threads, "rnnc"), (None, 0))[0]
-                eigen = rnnc_eigen.get((shape, mode, threads, "eigen"), (None, 0))[0]
+                rnnc, eigen, onednn = (suite_ms(shape, mode, threads, who)
+                                       for who in ("rnnc", "eigen", "onednn"))
                 peer = torch.get((shape, mode, threads))
-                if rnnc is None and eigen is None and peer is None:
+                if rnnc is None and eigen is None and onednn is None and peer is None:
                     continue
                 target = ""
                 if mode == "train" and shape in DESIGN_PEERS:
                     name, best = min(DESIGN_PEERS[shape].items(), key=lambda item: item[1])
                     target = f"{name} {number(best)}"
-                r_e, r_t = ratio(rnnc, eigen), ratio(rnnc, peer)
                 lines.append(
                     f"| {shape} | {mode} | {threads} | {number(rnnc)} | {number(eigen)} | "
-                    f"{number(r_e, 2) if r_e else '—'} | {number(peer)} | "
-                    f"{number(r_t, 2) if r_t else '—'} | {target} |")
-    lines += ["", "Best thread setting (the lower median of 1 and 2 threads), as design.md §5 reports "
-              "its peers:", "",
-              "| shape | mode | rnnc ms | Eigen ms | rnnc/Eigen | PyTorch ms | rnnc/PyTorch |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+                    f"{ratio_cell(rnnc, eigen)} | {number(onednn)} | {ratio_cell(rnnc, onednn)} | "
+                    f"{number(peer)} | {ratio_cell(rnnc, peer)} | {target} |")
+    lines += ["", "Best thread setting (the lower median of 1 and 2 threads), as design.md §5 "
+              "reports its peers:", "",
+              "| shape | mode | rnnc ms | Eigen ms | rnnc/Eigen | oneDNN ms | rnnc/oneDNN "
+              "| PyTorch ms | rnnc/PyTorch |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for shape in SHAPE_ORDER:
         for mode in ("forward", "train"):
-            def best(lookup):
-                values = [v for v in (lookup(1), lookup(2)) if v is not None]
-                return min(values) if values else None
-            rnnc = best(lambda n: rnnc_eigen.get((shape, mode, n, "rnnc"), (None, 0))[0])
-            eigen = best(lambda n: rnnc_eigen.get((shape, mode, n, "eigen"), (None, 0))[0])
-            peer = best(lambda n: torch.get((shape, mode, n)))
-            if rnnc is None and eigen is None and peer is None:
+            rnnc, eigen, onednn = (
+                best_of_threads(lambda n, who=who: suite_ms(shape, mode, n, who))
+                for who in ("rnnc", "eigen", "onednn"))
+            peer = best_of_threads(lambda n: torch.get((shape, mode, n)))
+            if rnnc is None and eigen is None and onednn is None and peer is None:
                 continue
-            r_e, r_t = ratio(rnnc, eigen), ratio(rnnc, peer)
             lines.append(f"| {shape} | {mode} | {number(rnnc)} | {number(eigen)} | "
-                         f"{number(r_e, 2) if r_e else '—'} | {number(peer)} | "
-                         f"{number(r_t, 2) if r_t else '—'} |")
+                         f"{ratio_cell(rnnc, eigen)} | {number(onednn)} | "
+                         f"{ratio_cell(rnnc, onednn)} | {number(peer)} | "
+                         f"{ratio_cell(rnnc, peer)} |")
     notes = []
     if suite:
         context = suite.get("context", {})
         notes.append(f"Eigen threads: {context.get('eigen_threads', 'unknown')}.")
-        reps = {value[1] for value in rnnc_eigen.values()}
-        notes.append(f"rnnc and Eigen: median of {', '.join(map(str, sorted(reps)))} "
+        notes.append(onednn_note(context))
+        reps = {value[1] for value in times.values()}
+        notes.append(f"rnnc, Eigen and oneDNN: median of {', '.join(map(str, sorted(reps)))} "
                      "repetition(s) of Google Benchmark's timing loop.")
     else:
         notes.append("rnnc_bench_suite did not run (see the log).")
@@ -142,6 +170,28 @@ def suite_table(results_dir):
         blas = os.path.basename(torch_suite.get("blas") or "unknown")
         notes.append(f"PyTorch {torch_suite['torch']}: median of "
                      f"{', '.join(map(str, sorted(reps)))} repetition(s); BLAS `{blas}`.")
+    return lines, notes
+
+
+def avx2_table(results_dir):
+    """rnnc compiled for haswell against oneDNN limited to AVX2 (run.sh's second suite run)."""
+    suite = load_json(os.path.join(results_dir, "suite-avx2.json"))
+    times = suite_times(suite)
+    if not times:
+        return ["(not measured)"], []
+    lines = ["| shape | mode | threads | rnnc ms | oneDNN ms | rnnc/oneDNN |",
+             "| --- | --- | --- | ---: | ---: | ---: |"]
+    for shape in SHAPE_ORDER:
+        for mode in ("forward", "train"):
+            for threads in (1, 2):
+                rnnc = times.get((shape, mode, threads, "rnnc"), (None, 0))[0]
+                onednn = times.get((shape, mode, threads, "onednn"), (None, 0))[0]
+                if rnnc is None and onednn is None:
+                    continue
+                lines.append(f"| {shape} | {mode} | {threads} | {number(rnnc)} | "
+                             f"{number(onednn)} | {ratio_cell(rnnc, onednn)} |")
+    context = suite.get("context", {})
+    notes = [f"rnnc compiled for `{context.get('rnnc_cpu', 'unknown')}`.", onednn_note(context)]
     return lines, notes
 
 
@@ -212,6 +262,7 @@ def warnings(results_dir):
 
 def report(results_dir):
     suite, notes = suite_table(results_dir)
+    avx2, avx2_notes = avx2_table(results_dir)
     parts = [
         *warnings(results_dir),
         f"Command: `{read_text(os.path.join(results_dir, 'command.txt'))}`",
@@ -224,6 +275,13 @@ def report(results_dir):
         "",
         *[f"- {note}" for note in notes],
         "",
+        "### AVX2 rows: rnnc's JIT compiling for haswell, oneDNN with `ONEDNN_MAX_CPU_ISA=AVX2` "
+        "(median ms per call; ratio < 1: rnnc is faster)",
+        "",
+        *avx2,
+        "",
+        *[f"- {note}" for note in avx2_notes],
+        *([""] if avx2_notes else []),
         "### Training throughput: `rnnc train examples/elman.rnn -D H=256 --batch 32 --seq 64` "
         "and the same model in PyTorch",
         "",

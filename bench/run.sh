@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds rnnc (Release) and runs every benchmark of bench/README.md, then rewrites the results
 # section of bench/README.md:
-#   1. rnnc_bench_suite: the shape suite (design.md §5), rnnc JIT and the hand-written Eigen BPTT,
-#      forward and training, 1 and 2 threads (Google Benchmark; median of the repetitions);
+#   1. rnnc_bench_suite: the shape suite (design.md §5), rnnc JIT, the hand-written Eigen BPTT and
+#      oneDNN's RNN primitives (where rnnc_bench_suite was built with oneDNN), forward and
+#      training, 1 and 2 threads (Google Benchmark; median of the repetitions); then its rnnc and
+#      oneDNN rows of S1–S4, L1 and G1 once more limited to AVX2: rnnc's JIT compiling for haswell
+#      (--rnnc_cpu=haswell), oneDNN under ONEDNN_MAX_CPU_ISA=AVX2 (on a CPU with AVX2 only);
 #   2. bench/torch_peer.py suite: the same shapes in PyTorch (skipped cleanly without torch);
 #   3. training throughput: `rnnc train examples/elman.rnn -D H=256 --batch 32 --seq 64` (tokens/s
 #      from its --log CSV) and the same model in PyTorch (torch_peer.py train), 1 and 2 threads;
@@ -16,7 +19,8 @@
 # Environment: RNNC_BENCH_BUILD (build directory, default build-release), RNNC_BENCH_REPETITIONS
 # (default 5; 1 with --quick), RNNC_BENCH_TRAIN_STEPS (default 60; 12 with --quick),
 # RNNC_BENCH_CORPUS (default /usr/share/games/fortunes, else a generated text file),
-# RNNC_BENCH_FILTER (a Google Benchmark --benchmark_filter regex for the suite), RNNC_BENCH_JOBS
+# RNNC_BENCH_FILTER (a Google Benchmark --benchmark_filter regex for the suite),
+# RNNC_BENCH_AVX2_FILTER (the same for the AVX2 rows; an empty value skips them), RNNC_BENCH_JOBS
 # (ninja -j for the build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,12 +84,27 @@ torch_peer() {
   fi
 }
 
-echo "== 1. shape suite: rnnc JIT and Eigen ($repetitions repetition(s))"
+echo "== 1. shape suite: rnnc JIT, Eigen and oneDNN ($repetitions repetition(s))"
 if [ -n "$suite_target" ]; then
   "$build/bin/rnnc_bench_suite" --benchmark_repetitions="$repetitions" \
     --benchmark_report_aggregates_only=true --benchmark_min_time="$min_time" \
     --benchmark_filter="${RNNC_BENCH_FILTER:-.}" \
     --benchmark_out="$results/suite.json" --benchmark_out_format=json
+  # The AVX2 rows: the Eigen baselines are compiled for the host (-march=native), so only rnnc and
+  # oneDNN, which both choose their instructions at run time, are limited.
+  avx2_rows='^(S[1-4]|L1|G1)/(forward|train)/threads:[12]/(onednn|rnnc)/'
+  avx2_filter=${RNNC_BENCH_AVX2_FILTER-$avx2_rows}
+  if [ -z "$avx2_filter" ]; then
+    echo "== 1b. AVX2 rows: skipped (RNNC_BENCH_AVX2_FILTER is empty)"
+  elif ! grep -qw avx2 /proc/cpuinfo; then
+    echo "== 1b. AVX2 rows: skipped (this CPU has no AVX2)"
+  else
+    echo "== 1b. AVX2 rows: rnnc for haswell, oneDNN with ONEDNN_MAX_CPU_ISA=AVX2"
+    ONEDNN_MAX_CPU_ISA=AVX2 "$build/bin/rnnc_bench_suite" --rnnc_cpu=haswell \
+      --benchmark_repetitions="$repetitions" --benchmark_report_aggregates_only=true \
+      --benchmark_min_time="$min_time" --benchmark_filter="$avx2_filter" \
+      --benchmark_out="$results/suite-avx2.json" --benchmark_out_format=json
+  fi
 else
   echo "rnnc_bench_suite is not built: Google Benchmark (libbenchmark-dev) was not found"
 fi
