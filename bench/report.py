@@ -6,7 +6,8 @@ usage: report.py RESULTS_DIR [--readme bench/README.md]
 RESULTS_DIR holds what run.sh wrote: suite.json (Google Benchmark's JSON of rnnc_bench_suite),
 suite-avx2.json (the same suite's rnnc and oneDNN rows limited to AVX2), torch-suite.json and
 torch-train-<n>.json (bench/torch_peer.py), train-rnnc-<n>.csv (`rnnc train --log`),
-compile-<mode>-<cold|cached>.json (`rnnc bench`), machine.txt and command.txt. The
+compile-<mode>-<cold|cached>.json (`rnnc bench`), compile-times.json (bench/compile_times.py),
+fma-peak.json (rnnc_fma_peak), machine.txt and command.txt. The
 markdown goes to standard output; with --readme it also replaces the part of that file between
 the lines `<!-- results: begin -->` and `<!-- results: end -->`.
 """
@@ -239,6 +240,64 @@ def compile_table(results_dir):
     return lines if found else ["(not measured)"]
 
 
+def model_compile_table(results_dir):
+    """Every example and bench model, cold and cached, with the cold compile's split by stage."""
+    data = load_json(os.path.join(results_dir, "compile-times.json"))
+    if not data:
+        return ["(not measured)"]
+    lines = ["| model | mode | cold ms | cached ms | frontend + passes | LLVM IR | LLVM optimise "
+             "| machine code | link | LLVM IR instructions (generated → optimised) |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in data["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['model']} | {row['mode']} | error: {row['error']} |||||||")
+            continue
+        split = row.get("compile") or {}
+        lines.append(
+            f"| {row['model']} | {row['mode']} | {number(row['cold_ms'])} | "
+            f"{number(row['cached_ms'])} | {number(split.get('frontend_ms'))} | "
+            f"{number(split.get('llvm_ir_ms'))} | {number(split.get('llvm_optimize_ms'))} | "
+            f"{number(split.get('machine_code_ms'))} | {number(split.get('link_ms'))} | "
+            f"{split.get('llvm_instructions', '—')} → {split.get('optimized_instructions', '—')} |")
+    return lines
+
+
+def s4_train_flops():
+    """Floating-point operations of one S4 training step (T = 50, B = 16, I = H = 1760): the
+    input and recurrent products forward, their input gradients and their weight gradients
+    backward, each 2·T·B·H·(I or H); the element-wise work is left out."""
+    t, b, i, h = 50, 16, 1760, 1760
+    return 3 * 2 * t * b * h * (i + h)
+
+
+def peak_lines(results_dir):
+    """The measured FMA peak, and what fraction of it S4 training reaches."""
+    peak = load_json(os.path.join(results_dir, "fma-peak.json"))
+    if not peak:
+        return ["(not measured)"]
+    times = suite_times(load_json(os.path.join(results_dir, "suite.json")))
+    avx2_times = suite_times(load_json(os.path.join(results_dir, "suite-avx2.json")))
+    lines = ["| instruction set | threads | FMA peak GFLOP/s | rnnc S4 train ms | GFLOP/s | of peak "
+             "| oneDNN S4 train ms | of peak |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for isa, lookup in (("avx512", times), ("avx2", avx2_times)):
+        for threads in (1, 2):
+            value = (peak.get(isa) or {}).get(str(threads))
+            if value is None:
+                continue
+            cells = []
+            for who in ("rnnc", "onednn"):
+                ms = lookup.get(("S4", "train", threads, who), (None, 0))[0]
+                rate = s4_train_flops() / (ms / 1000) / 1e9 if ms else None
+                cells.append((ms, rate))
+            (rnnc_ms, rnnc_rate), (onednn_ms, onednn_rate) = cells
+            lines.append(
+                f"| {isa} | {threads} | {number(value)} | {number(rnnc_ms)} | {number(rnnc_rate)} | "
+                f"{f'{rnnc_rate / value:.0%}' if rnnc_rate else '—'} | {number(onednn_ms)} | "
+                f"{f'{onednn_rate / value:.0%}' if onednn_rate else '—'} |")
+    return lines
+
+
 def read_text(path):
     if not os.path.exists(path):
         return ""
@@ -291,6 +350,16 @@ def report(results_dir):
         "compile_ms = first run − median run, so a cache hit below the noise shows as 0)",
         "",
         *compile_table(results_dir),
+        "",
+        "### Cold and cached JIT compile time of every model (`bench/compile_times.py`: "
+        "`rnnc bench MODEL --batch 8 --steps 16`, an empty cache, then the same cache; ms)",
+        "",
+        *model_compile_table(results_dir),
+        "",
+        "### FMA peak (`rnnc_fma_peak`, registers only) and S4 training against it "
+        f"({s4_train_flops() / 1e9:.1f} GFLOP a step; AVX2 rows from the AVX2 suite run)",
+        "",
+        *peak_lines(results_dir),
     ]
     return "\n".join(parts) + "\n"
 

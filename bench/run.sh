@@ -10,7 +10,9 @@
 #   3. training throughput: `rnnc train examples/elman.rnn -D H=256 --batch 32 --seq 64` (tokens/s
 #      from its --log CSV) and the same model in PyTorch (torch_peer.py train), 1 and 2 threads;
 #   4. JIT compile time of elman (H = 256) with `rnnc bench`: cold (an empty $XDG_CACHE_HOME) and
-#      cached (a second run with the same cache directory).
+#      cached (a second run with the same cache directory);
+#   5. the same for every model of examples/ and bench/models/ (bench/compile_times.py);
+#   6. the machine's FMA peak (rnnc_fma_peak), against which the report puts S4 training.
 # Run it on a quiet machine: every number is a wall-clock time.
 #
 # usage: bash bench/run.sh [--quick]
@@ -48,7 +50,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 # rnnc_bench_suite exists only where Google Benchmark is installed (libbenchmark-dev).
 suite_target=rnnc_bench_suite
 ninja -C "$build" -t targets all | grep -q '^rnnc_bench_suite:' || suite_target=
-ninja -C "$build" ${RNNC_BENCH_JOBS:+-j "$RNNC_BENCH_JOBS"} rnnc $suite_target
+ninja -C "$build" ${RNNC_BENCH_JOBS:+-j "$RNNC_BENCH_JOBS"} rnnc $suite_target ${suite_target:+rnnc_fma_peak}
 rnnc=$build/bin/rnnc
 rm -rf "$results"
 mkdir -p "$results"
@@ -144,6 +146,14 @@ for mode in forward train; do
   done
 done
 rm -rf "$cache"
+
+echo "== 5. JIT compile time of every example and bench model: cold, then cached"
+"$python" bench/compile_times.py "$rnnc" > "$results/compile-times.json"
+
+echo "== 6. the machine's FMA peak"
+if [ -x "$build/bin/rnnc_fma_peak" ]; then
+  "$build/bin/rnnc_fma_peak" > "$results/fma-peak.json"
+fi
 
 echo "== results (also in $results/results.md and bench/README.md)"
 "$python" bench/report.py "$results" --readme bench/README.md | tee "$results/results.md"
