@@ -20,14 +20,12 @@ ProductIsa productIsaFor(int64_t vectorBytes) {
   return ProductIsa::Baseline;
 }
 
-ProductTileShape productTileShape(ProductIsa isa, int64_t elementBytes, int64_t rows) {
+ProductTileShape productTileShape(ProductIsa isa, int64_t rows) {
   // Accumulators (rows × panels × vectors per panel), a panel's vectors and a broadcast fit the
   // registers: 16 of 32 with AVX-512 (8 × 2 panels of one vector), 12 of 16 with AVX2 (6 × 1
-  // panel of two vectors), 8 of 16 with SSE2 (2 × 1 panel of four vectors).
-  int64_t vectorsPerPanel = kPanelBytes / static_cast<int64_t>(isa == ProductIsa::Avx512 ? 64
-                                                               : isa == ProductIsa::Avx2 ? 32
-                                                                                         : 16);
-  (void)elementBytes; // a panel holds the same number of vectors for float and double
+  // panel of two vectors), 8 of 16 with SSE2 (2 × 1 panel of four vectors); for float and double
+  // alike, as a panel holds as many vectors of either.
+  int64_t vectorsPerPanel = kPanelBytes / static_cast<int64_t>(isa);
   ProductTileShape full = isa == ProductIsa::Avx512 ? ProductTileShape{8, 2}
                           : isa == ProductIsa::Avx2 ? ProductTileShape{6, 1}
                                                     : ProductTileShape{2, 1};
@@ -117,7 +115,7 @@ template <typename T> void runProduct(ThreadPool *pool, const rnnc_rt_product &p
   ProductIsa isa = productIsaFor(product.vectorBytes);
   const ProductKernels &kernels = kernelsFor(isa);
   ProductCall<T> call{&product,
-                      productTileShape(isa, static_cast<int64_t>(sizeof(T)), product.rows),
+                      productTileShape(isa, product.rows),
                       nullptr, nullptr};
   if constexpr (sizeof(T) == 4)
     call.tiles = kernels.f32;

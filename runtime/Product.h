@@ -36,7 +36,7 @@ struct ProductTileShape {
 
 /// The tile shape a product of `rows` rows takes on `isa` (enough independent multiply-add
 /// chains to hide the FMA latency within the set's vector registers).
-ProductTileShape productTileShape(ProductIsa isa, int64_t elementBytes, int64_t rows);
+ProductTileShape productTileShape(ProductIsa isa, int64_t rows);
 
 /// Runs `product` on the threads of `pool` (null: the calling thread) with the micro-kernels of
 /// productIsaFor(product.vectorBytes). An x read down its columns (xColumnStride ≠ 1: the

@@ -136,7 +136,7 @@ TEST(RuntimeProductTest, IsaNeverExceedsTheRequestedWidth) {
 
 TEST(RuntimeProductTest, NarrowProductsTakeWiderTiles) {
   for (ProductIsa isa : {ProductIsa::Baseline, ProductIsa::Avx2, ProductIsa::Avx512}) {
-    ProductTileShape full = productTileShape(isa, 4, 64), narrow = productTileShape(isa, 4, 1);
+    ProductTileShape full = productTileShape(isa, 64), narrow = productTileShape(isa, 1);
     EXPECT_EQ(narrow.rows, 1);
     EXPECT_GT(narrow.panels, full.panels);
     EXPECT_LE(narrow.panels, 8);
