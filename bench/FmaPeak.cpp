@@ -21,6 +21,14 @@ namespace {
 
 constexpr int kChains = 24;
 
+/// The sum of a vector's lanes, stored to `lanes` (so the loops' results are used).
+float sumLanes(const float *lanes, int count) {
+  float total = 0;
+  for (int lane = 0; lane < count; ++lane)
+    total += lanes[lane];
+  return total;
+}
+
 /// `iterations` × kChains FMAs of 16 lanes; returns a value that depends on all of them.
 __attribute__((target("avx512f"))) float fmaLoopAvx512(long iterations) {
   __m512 chains[kChains];
@@ -36,10 +44,7 @@ __attribute__((target("avx512f"))) float fmaLoopAvx512(long iterations) {
     sum = _mm512_add_ps(sum, chains[c]);
   alignas(64) float lanes[16];
   _mm512_store_ps(lanes, sum);
-  float total = 0;
-  for (float lane : lanes)
-    total += lane;
-  return total;
+  return sumLanes(lanes, 16);
 }
 
 /// `iterations` × kChains / 2 FMAs of 8 lanes (16 registers: 12 chains).
@@ -58,10 +63,7 @@ __attribute__((target("avx2,fma"))) float fmaLoopAvx2(long iterations) {
     sum = _mm256_add_ps(sum, chains[c]);
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, sum);
-  float total = 0;
-  for (float lane : lanes)
-    total += lane;
-  return total;
+  return sumLanes(lanes, 8);
 }
 
 /// GFLOP/s of `threads` threads each running loop(iterations), flopsPerIteration per iteration.
