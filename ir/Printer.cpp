@@ -1,6 +1,8 @@
 // Prints modules, graphs and ops in the textual form of docs/ir.md.
 #include "ir/Printer.h"
 
+#include "runtime/QuotedString.h"
+
 #include <charconv>
 #include <set>
 
@@ -51,29 +53,6 @@ private:
   std::set<std::string> used_;
   int nextNumber_ = 0;
 };
-
-std::string quoted(const std::string &text) {
-  static const char hexDigits[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      out += "\\x";
-      out += hexDigits[byte >> 4];
-      out += hexDigits[byte & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string realText(double value) {
   char buffer[64];
@@ -169,7 +148,7 @@ std::string printAttribute(const Attribute &value) {
     return std::to_string(*integer);
   if (const auto *real = std::get_if<double>(&value))
     return realText(*real);
-  return quoted(std::get<std::string>(value));
+  return quoteString(std::get<std::string>(value), QuoteStyle::IrText);
 }
 
 std::string printModule(const Module &module) {

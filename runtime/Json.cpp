@@ -1,5 +1,7 @@
 #include "runtime/Json.h"
 
+#include "runtime/QuotedString.h"
+
 #include <charconv>
 
 namespace rnnc {
@@ -329,30 +331,7 @@ std::string_view JsonValue::kindName() const {
 
 Expected<JsonValue> parseJson(std::string_view text) { return JsonParser(text).parseDocument(); }
 
-std::string quoteJson(std::string_view text) {
-  static constexpr char hexDigits[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out += hexDigits[byte >> 4];
-      out += hexDigits[byte & 0xF];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string quoteJson(std::string_view text) { return quoteString(text, QuoteStyle::Json); }
 
 bool isValidUtf8(std::string_view text) {
   while (!text.empty()) {
