@@ -93,7 +93,7 @@ void Builder::finishScan(Op *scan, const std::vector<Value *> &nextCarries,
   scan->body()->append(std::make_unique<Op>(
       OpKind::Yield, std::move(yielded),
       Attributes{{"carries", static_cast<int64_t>(nextCarries.size())}}, location_));
-  const std::string &axis = scan->stringAttr("axis");
+  const std::string &axis = scan->axisAttr();
   for (Value *output : stepOutputs)
     scan->addResult(output->type().sequenceOver(axis))->setNameHint(output->nameHint());
 }

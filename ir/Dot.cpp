@@ -105,8 +105,8 @@ private:
     size_t carries = scan.numCarries(), steps = scan.numSteps();
     bool reverse = scan.isReverse();
     out_ += pad + "subgraph cluster_" + std::to_string(nextCluster_++) + " {\n";
-    out_ += pad + "  label=\"scan " + escape(scan.stringAttr("direction")) + " over " +
-            escape(scan.stringAttr("axis")) + "\";\n";
+    out_ += pad + "  label=\"scan " + escape(scan.directionAttr()) + " over " +
+            escape(scan.axisAttr()) + "\";\n";
     out_ += pad + "  style=\"rounded,dashed\";\n";
     for (size_t i = 0; i < body.numArguments(); ++i) {
       const Value *argument = body.argument(i);
@@ -115,7 +115,7 @@ private:
       node(nodeOf(argument), label(role, argument), "shape=ellipse", indent + 1);
       edge(scan.operand(i), nodeOf(argument),
            isCarry  ? "style=dashed, label=\"initial\""
-           : isStep ? "label=\"" + escape(scan.stringAttr("axis")) + "\""
+           : isStep ? "label=\"" + escape(scan.axisAttr()) + "\""
                     : "style=dotted");
     }
     writeBlock(body, indent + 1);

@@ -1,14 +1,17 @@
+// The graph IR's classes (Graph.h) and the op table's derived facts (Ops.def, Attributes.def).
 #include "ir/Graph.h"
 
 #include <algorithm>
 #include <cassert>
-#include <stdexcept>
 
 namespace rnnc::ir {
 
 namespace {
+using enum OpFamily;
+using enum OpTrait;
 const OpInfo opTable[] = {
-#define RNNC_OP(Enum, mnemonic, arity, summary) {OpKind::Enum, mnemonic, arity, summary},
+#define RNNC_OP(Enum, mnemonic, arity, family, traits, summary)                                    \
+  {OpKind::Enum, mnemonic, arity, family, traits, summary},
 #include "ir/Ops.def"
 };
 } // namespace
@@ -22,44 +25,13 @@ const OpInfo *lookupOp(const std::string &mnemonic) {
   return nullptr;
 }
 
-bool isWholeSequenceOp(OpKind kind) {
-  switch (kind) {
-  case OpKind::Shift:
-  case OpKind::Last:
-  case OpKind::First:
-  case OpKind::SumTime:
-  case OpKind::SumOuter:
-  case OpKind::Repeat:
-  case OpKind::AtLast:
-  case OpKind::AtFirst:
-  case OpKind::AtStep:
-  case OpKind::Stack:
-  case OpKind::Segment:
-  case OpKind::Unsegment:
-    return true;
-  default:
-    return false;
-  }
+bool hasTrait(OpKind kind, OpTrait trait) {
+  return (static_cast<unsigned>(opInfo(kind).traits) & static_cast<unsigned>(trait)) != 0;
 }
 
-bool isElementwiseOp(OpKind kind) {
-  switch (kind) {
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Neg:
-  case OpKind::Tanh:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Step:
-  case OpKind::Exp:
-  case OpKind::Log:
-    return true;
-  default:
-    return false;
-  }
-}
+bool isWholeSequenceOp(OpKind kind) { return opInfo(kind).family == OpFamily::Time; }
+
+bool isElementwiseOp(OpKind kind) { return opInfo(kind).family == OpFamily::Elementwise; }
 
 std::string SourceLocation::str() const {
   if (!known())
@@ -73,24 +45,27 @@ Value *Op::addResult(Type type) {
   return results_.back().get();
 }
 
-int64_t Op::intAttr(const std::string &key) const {
+const std::string &Op::readString(const char *key) const {
+  static const std::string none;
   auto it = attrs_.find(key);
-  assert(it != attrs_.end() && std::holds_alternative<int64_t>(it->second));
-  return std::get<int64_t>(it->second);
+  const auto *text = it == attrs_.end() ? nullptr : std::get_if<std::string>(&it->second);
+  return text ? *text : none;
 }
 
-double Op::realAttr(const std::string &key) const {
+int64_t Op::readInt(const char *key) const {
   auto it = attrs_.find(key);
-  assert(it != attrs_.end());
-  if (const auto *asInt = std::get_if<int64_t>(&it->second))
-    return static_cast<double>(*asInt);
-  return std::get<double>(it->second);
+  const auto *integer = it == attrs_.end() ? nullptr : std::get_if<int64_t>(&it->second);
+  return integer ? *integer : 0;
 }
 
-const std::string &Op::stringAttr(const std::string &key) const {
+double Op::readNumber(const char *key) const {
   auto it = attrs_.find(key);
-  assert(it != attrs_.end() && std::holds_alternative<std::string>(it->second));
-  return std::get<std::string>(it->second);
+  if (it == attrs_.end())
+    return 0;
+  if (const auto *integer = std::get_if<int64_t>(&it->second))
+    return static_cast<double>(*integer);
+  const auto *real = std::get_if<double>(&it->second);
+  return real ? *real : 0;
 }
 
 Block &Op::createBody() {
@@ -131,14 +106,17 @@ Op *Block::insert(size_t index, std::unique_ptr<Op> op) {
   return position->get();
 }
 
-size_t Block::indexOf(const Op *op) const {
+Expected<size_t> Block::indexOf(const Op *op) const {
   for (size_t i = 0; i < ops_.size(); ++i)
     if (ops_[i].get() == op)
       return i;
-  throw std::logic_error("Block::indexOf: op not in block");
+  return Error::internal("Block::indexOf: " + (op ? describeOp(*op) : std::string("null")) +
+                         " is not in this block");
 }
 
-void Block::erase(Op *op) { ops_.erase(ops_.begin() + static_cast<std::ptrdiff_t>(indexOf(op))); }
+void Block::erase(Op *op) {
+  std::erase_if(ops_, [op](const std::unique_ptr<Op> &candidate) { return candidate.get() == op; });
+}
 
 void Block::eraseIf(const std::function<bool(const Op &)> &dead) {
   std::erase_if(ops_, [&](const std::unique_ptr<Op> &op) { return dead(*op); });
@@ -198,7 +176,7 @@ std::vector<Op *> Graph::opsOfKind(OpKind kind) const {
 
 Op *Graph::findOutput(const std::string &name) const {
   for (Op *op : opsOfKind(OpKind::Output))
-    if (op->stringAttr("name") == name)
+    if (op->nameAttr() == name)
       return op;
   return nullptr;
 }
@@ -221,6 +199,29 @@ std::unordered_set<const Op *> primeInputs(const Graph &graph) {
       primes.insert(given->definingOp());
   });
   return primes;
+}
+
+std::set<std::string> collectTimeAxes(const Graph &graph) {
+  std::set<std::string> axes;
+  auto add = [&](const std::string &axis) {
+    auto segments = parseSegmentAxis(axis);
+    axes.insert(segments ? segments->base : axis);
+  };
+  graph.body().walk([&](Op &op) {
+    for (size_t i = 0; i < op.numResults(); ++i)
+      if (op.result(i)->type().isSequence())
+        add(op.result(i)->type().axis);
+    if (op.kind() == OpKind::Scan)
+      add(op.axisAttr());
+  });
+  return axes;
+}
+
+std::string describeOp(const Op &op) {
+  std::string text = std::string("'") + op.mnemonic() + "'";
+  if (op.location().known())
+    text += " at " + op.location().str();
+  return text;
 }
 
 Graph &Module::addGraph(std::string name) {

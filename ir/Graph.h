@@ -20,11 +20,13 @@
 #pragma once
 
 #include "ir/Type.h"
+#include "runtime/Error.h"
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -34,24 +36,45 @@
 namespace rnnc::ir {
 
 enum class OpKind {
-#define RNNC_OP(Enum, mnemonic, arity, summary) Enum,
+#define RNNC_OP(Enum, mnemonic, arity, family, traits, summary) Enum,
 #include "ir/Ops.def"
 };
+
+/// The families of ir/Ops.def (its sections).
+enum class OpFamily { Leaf, Elementwise, LinearAlgebra, Vector, Time, Region, Sink };
+
+/// The traits of ir/Ops.def (see its file comment), a bit each.
+enum class OpTrait : unsigned {
+  None = 0,
+  Lowered = 1u << 0,
+  View = 1u << 1,
+  CanFail = 1u << 2,
+  SideEffect = 1u << 3,
+  Unmergeable = 1u << 4,
+  NoResult = 1u << 5,
+};
+constexpr OpTrait operator|(OpTrait a, OpTrait b) {
+  return static_cast<OpTrait>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
 
 struct OpInfo {
   OpKind kind;
   const char *mnemonic;
   int arity; ///< -1 when variadic.
+  OpFamily family;
+  OpTrait traits;
   const char *summary;
 };
 const OpInfo &opInfo(OpKind kind);
 /// The op kind for a mnemonic, or nullptr.
 const OpInfo *lookupOp(const std::string &mnemonic);
-/// Time ops that take or make whole sequences (shift, last, sum_time, …): unlike every other
-/// op outside a scan, they are not applied step by step.
+/// Whether ir/Ops.def gives `kind` the trait.
+bool hasTrait(OpKind kind, OpTrait trait);
+/// Time ops that take or make whole sequences (shift, last, sum_time, …; the Time family):
+/// unlike every other op outside a scan, they are not applied step by step.
 bool isWholeSequenceOp(OpKind kind);
 /// Ops whose result element i is computed from element i of each operand alone (a scalar
-/// operand broadcast): add, sub, mul, div, neg, tanh, sigmoid, relu, step, exp, log.
+/// operand broadcast): the Elementwise family, add … log.
 bool isElementwiseOp(OpKind kind);
 
 struct SourceLocation {
@@ -112,11 +135,19 @@ public:
   Value *addResult(Type type);
 
   const Attributes &attrs() const { return attrs_; }
-  bool hasAttr(const std::string &key) const { return attrs_.count(key) != 0; }
-  int64_t intAttr(const std::string &key) const;
-  double realAttr(const std::string &key) const;
-  const std::string &stringAttr(const std::string &key) const;
   void setAttr(const std::string &key, Attribute value) { attrs_[key] = std::move(value); }
+
+  // Typed attribute accessors, one per key of ir/Attributes.def (nameAttr(), axisAttr(),
+  // carriesAttr(), …): the key and its kind are fixed at compile time, so no read can misspell
+  // a key or take an integer for a string. The verifier guarantees that an op has every
+  // attribute its kind needs; on an op it would reject (the attribute missing or of another
+  // kind), an accessor reads "" or 0, never undefined behaviour.
+  using AttrValueString = const std::string &;
+  using AttrValueInt = int64_t;
+  using AttrValueNumber = double;
+#define RNNC_ATTR_KEY(accessor, key, kind)                                                         \
+  AttrValue##kind accessor() const { return read##kind(key); }
+#include "ir/Attributes.def"
 
   /// The body of a scan; nullptr for every other op.
   Block *body() const { return body_.get(); }
@@ -126,16 +157,20 @@ public:
   Block *parentBlock() const { return parent_; }
 
   // Scan operand groups (see the file comment).
-  size_t numCarries() const { return static_cast<size_t>(intAttr("carries")); }
-  size_t numSteps() const { return static_cast<size_t>(intAttr("steps")); }
+  size_t numCarries() const { return static_cast<size_t>(carriesAttr()); }
+  size_t numSteps() const { return static_cast<size_t>(stepsAttr()); }
   size_t numStatics() const { return numOperands() - numCarries() - numSteps(); }
   std::vector<Value *> carryInits() const;
   std::vector<Value *> stepSequences() const;
   std::vector<Value *> staticOperands() const;
-  bool isReverse() const { return stringAttr("direction") == "reverse"; }
+  bool isReverse() const { return directionAttr() == "reverse"; }
 
 private:
   friend class Block;
+  const std::string &readString(const char *key) const;
+  int64_t readInt(const char *key) const;
+  double readNumber(const char *key) const; ///< An int or a real.
+
   OpKind kind_;
   std::vector<Value *> operands_;
   std::vector<std::unique_ptr<Value>> results_;
@@ -165,8 +200,9 @@ public:
   Op *append(std::unique_ptr<Op> op);
   /// Inserts an op before position `index`.
   Op *insert(size_t index, std::unique_ptr<Op> op);
-  size_t indexOf(const Op *op) const;
-  /// Removes an op; its results must be unused.
+  /// The position of `op` in this block; an internal error when it is not here.
+  Expected<size_t> indexOf(const Op *op) const;
+  /// Removes `op` from this block (nothing when it is not here); its results must be unused.
   void erase(Op *op);
   /// Removes every op for which `dead` returns true, keeping order.
   void eraseIf(const std::function<bool(const Op &)> &dead);
@@ -211,6 +247,13 @@ private:
 /// `given` operand of a `feed`, directly or through a scan's step argument. Their tensors may
 /// be shorter than the axis (docs/ir.md, `feed`).
 std::unordered_set<const Op *> primeInputs(const Graph &graph);
+
+/// Every time axis `graph` mentions, in a type or in a scan's axis. A segment axis (`t/4`)
+/// stands for its base axis: its length follows from the base's.
+std::set<std::string> collectTimeAxes(const Graph &graph);
+
+/// "'matmul' at model.rnn:3:5": how messages name an op.
+std::string describeOp(const Op &op);
 
 class Module {
 public:

@@ -6,15 +6,9 @@
 #include "ir/InterpretExample.h"
 
 #include "ir/TypeInference.h"
+#include "ir/Verifier.h"
 
 namespace rnnc::ir::interpret {
-
-std::string describeOp(const Op &op) {
-  std::string text = std::string("'") + op.mnemonic() + "'";
-  if (op.location().known())
-    text += " at " + op.location().str();
-  return text;
-}
 
 namespace {
 
@@ -152,7 +146,7 @@ private:
       // forward: out[1] = init, out[t] = x[t-1]; reverse: out[L] = init, out[t] = x[t+1].
       RuntimeValue<Real> shifted{true, {}};
       const Element<Real> &init = operands[1]->at(0);
-      if (op.stringAttr("direction") == "reverse") {
+      if (op.directionAttr() == "reverse") {
         shifted.steps.assign(steps.begin() + 1, steps.end());
         shifted.steps.push_back(init);
       } else {
@@ -181,7 +175,7 @@ private:
       return RuntimeValue<Real>::single({std::move(total), 0});
     }
     case OpKind::AtStep: {
-      int64_t index = op.intAttr("index");
+      int64_t index = op.indexAttr();
       if (index < 1 || index > static_cast<int64_t>(steps.size()))
         return Error::user(describeOp(op) + " reads step " + std::to_string(index) + " of axis '" +
                            op.operand(0)->type().axis + "', but the example has " +
@@ -205,7 +199,7 @@ private:
     }
     case OpKind::Segment: {
       // Step j of the result is the phase-th step of segment j in the direction's order.
-      int64_t factor = op.intAttr("factor"), phase = op.intAttr("phase");
+      int64_t factor = op.factorAttr(), phase = op.phaseAttr();
       int64_t length = static_cast<int64_t>(steps.size());
       RuntimeValue<Real> segments{true, {}};
       for (int64_t segment = 0; segment * factor < length; ++segment) {
@@ -219,7 +213,7 @@ private:
       auto length = axisLength(op, resultType.axis);
       if (!length)
         return length.takeError();
-      int64_t factor = op.intAttr("factor");
+      int64_t factor = op.factorAttr();
       RuntimeValue<Real> sequence{true, std::vector<Element<Real>>(*length)};
       for (int64_t visit = 0; visit < *length; ++visit) {
         const RuntimeValue<Real> &phase = *operands[visit % factor];
@@ -249,14 +243,14 @@ private:
 
   /// The 0-based step visited `visit`-th by a scan in the direction of `op` over `length` steps.
   static size_t stepOfVisit(const Op &op, int64_t visit, int64_t length) {
-    bool reverse = op.stringAttr("direction") == "reverse";
+    bool reverse = op.directionAttr() == "reverse";
     return static_cast<size_t>(reverse ? length - 1 - visit : visit);
   }
 
   /// Runs a scan body once per step of the example's length on the scan's axis.
   Expected<std::vector<ValuePtr<Real>>> evaluateScan(const Op &scan,
                                                      const std::vector<ValuePtr<Real>> &operands) {
-    const std::string &axis = scan.stringAttr("axis");
+    const std::string &axis = scan.axisAttr();
     auto length = axisLength(scan, axis);
     if (!length)
       return length.takeError();
@@ -334,31 +328,6 @@ Error malformed(const Op &op, const std::string &problem) {
   return Error::internal(describeOp(op) + ": " + problem + " (run the verifier)");
 }
 
-template <typename T> bool hasAttrOf(const Op &op, const std::string &key) {
-  return op.hasAttr(key) && std::holds_alternative<T>(op.attrs().at(key));
-}
-
-/// The attributes the walk reads with Op's typed getters, which assume they exist.
-bool hasRequiredAttrs(const Op &op) {
-  switch (op.kind()) {
-  case OpKind::Param:
-  case OpKind::Input:
-  case OpKind::Target:
-  case OpKind::Output:
-    return hasAttrOf<std::string>(op, "name");
-  case OpKind::Constant:
-    return hasAttrOf<double>(op, "value") || hasAttrOf<int64_t>(op, "value");
-  case OpKind::TokenConstant:
-    return hasAttrOf<int64_t>(op, "value");
-  case OpKind::Scan:
-    return hasAttrOf<std::string>(op, "axis") && hasAttrOf<std::string>(op, "direction") &&
-           hasAttrOf<int64_t>(op, "carries") && hasAttrOf<int64_t>(op, "steps") &&
-           op.intAttr("carries") >= 0 && op.intAttr("steps") >= 0;
-  default:
-    return true;
-  }
-}
-
 /// Inputs and targets may be of any type; the other leaves are static, and only a token
 /// constant is a token.
 Status checkLeafType(const Op &op) {
@@ -378,7 +347,7 @@ Status checkBlock(const Block &block) {
     std::vector<Type> operandTypes;
     for (Value *operand : op.operands())
       operandTypes.push_back(operand->type());
-    if (!hasRequiredAttrs(op))
+    if (!attributeProblem(op.kind(), op.attrs()).empty())
       return malformed(op, "missing or mistyped attributes");
     switch (op.kind()) {
     case OpKind::Param:
@@ -391,7 +360,7 @@ Status checkBlock(const Block &block) {
       if (Status status = checkLeafType(op); !status)
         return status;
       if (op.kind() == OpKind::TokenConstant &&
-          (op.intAttr("value") < 0 || op.intAttr("value") >= op.result()->type().vocab))
+          (op.tokenAttr() < 0 || op.tokenAttr() >= op.result()->type().vocab))
         return malformed(op, "token id outside the vocabulary");
       break;
     case OpKind::Broadcast: {
@@ -429,7 +398,7 @@ Status checkScan(const Op &scan) {
   if (!body || !body->terminator() || body->numArguments() != scan.numOperands() ||
       scan.numCarries() + scan.numSteps() > scan.numOperands())
     return malformed(scan, "the body does not match the operands");
-  const std::string &axis = scan.stringAttr("axis");
+  const std::string &axis = scan.axisAttr();
   size_t carries = scan.numCarries(), steps = scan.numSteps();
   for (size_t i = 0; i < scan.numOperands(); ++i) {
     const Type &operand = scan.operand(i)->type();

@@ -92,7 +92,4 @@ evaluateExample(const Graph &graph, const Example<Real> &example);
 /// bodies match their scans, token constants are in their vocabulary.
 Status checkInterpretable(const Graph &graph);
 
-/// "'matmul' at model.rnn:3:5" — how errors name an op.
-std::string describeOp(const Op &op);
-
 } // namespace rnnc::ir::interpret

@@ -85,11 +85,11 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
   switch (op.kind()) {
   case OpKind::Constant: {
     Element<Real> element = zeroElement<Real>(resultType);
-    element.real.setConstant(static_cast<Real>(op.realAttr("value")));
+    element.real.setConstant(static_cast<Real>(op.valueAttr()));
     return element;
   }
   case OpKind::TokenConstant:
-    return tokenElement<Real>(op.intAttr("value"));
+    return tokenElement<Real>(op.tokenAttr());
 
   case OpKind::Add:
     return realElement<Real>(broadcastBinary(real(0), real(1), std::plus<Real>()));
@@ -167,10 +167,10 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
     return realElement<Real>(std::move(joined));
   }
   case OpKind::Slice:
-    return realElement<Real>(real(0).middleRows(op.intAttr("start"), op.intAttr("len")));
+    return realElement<Real>(real(0).middleRows(op.startAttr(), op.lenAttr()));
   case OpKind::Pad: {
-    Matrix<Real> padded = Matrix<Real>::Zero(op.intAttr("size"), 1);
-    padded.middleRows(op.intAttr("start"), real(0).rows()) = real(0);
+    Matrix<Real> padded = Matrix<Real>::Zero(op.sizeAttr(), 1);
+    padded.middleRows(op.startAttr(), real(0).rows()) = real(0);
     return realElement<Real>(std::move(padded));
   }
   case OpKind::Argmax:

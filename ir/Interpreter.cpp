@@ -27,7 +27,7 @@ struct DataLeaf {
   const Tensor *tensor; ///< Null only for an absent prime.
   bool isPrime;
 
-  const std::string &name() const { return op->stringAttr("name"); }
+  const std::string &name() const { return op->nameAttr(); }
   const Type &type() const { return op->result()->type(); }
 };
 
@@ -54,24 +54,6 @@ std::string symbolicShape(const Type &type) {
   for (int64_t dim : type.shape)
     text += ", " + std::to_string(dim);
   return text + "]";
-}
-
-/// Every time axis the graph mentions, in a type or in an `axis` attribute. A segment axis
-/// (`t/4`) stands for its base axis: its length follows from the base's.
-std::set<std::string> timeAxes(const Graph &graph) {
-  std::set<std::string> axes;
-  auto add = [&](const std::string &axis) {
-    auto segments = parseSegmentAxis(axis);
-    axes.insert(segments ? segments->base : axis);
-  };
-  graph.body().walk([&](Op &op) {
-    for (size_t i = 0; i < op.numResults(); ++i)
-      if (op.result(i)->type().isSequence())
-        add(op.result(i)->type().axis);
-    if (op.kind() == OpKind::Scan)
-      add(op.stringAttr("axis"));
-  });
-  return axes;
 }
 
 Status checkRealDType(const std::string &name, const Tensor &tensor) {
@@ -237,7 +219,7 @@ Expected<BatchLayout> layoutBatch(const Graph &graph, const Batch &batch) {
   });
   layout.data.reserve(leaves.size()); // batchSource points into it
   for (const Op *op : leaves) {
-    const std::string &name = op->stringAttr("name");
+    const std::string &name = op->nameAttr();
     const TensorMap &source = op->kind() == OpKind::Param ? params : data;
     auto found = source.find(name);
     bool isPrime = primes.count(op) != 0;
@@ -269,7 +251,7 @@ Expected<BatchLayout> layoutBatch(const Graph &graph, const Batch &batch) {
   if (layout.batchSize < 1)
     return Error::user("the batch is empty");
 
-  std::set<std::string> axes = timeAxes(graph);
+  std::set<std::string> axes = collectTimeAxes(graph);
   auto checkKnown = [&](const auto &perAxis, const std::string &what) -> Status {
     for (const auto &[axis, value] : perAxis)
       if (!axes.count(axis))
@@ -328,10 +310,10 @@ Expected<std::vector<OutputPlan>> planOutputs(const Graph &graph, const BatchLay
                                               DType realType) {
   std::set<std::string> paramNames, outputNames;
   for (const auto &[param, tensor] : batch.params)
-    paramNames.insert(param->stringAttr("name"));
+    paramNames.insert(param->nameAttr());
   std::vector<OutputPlan> plans;
   for (const Op *op : graph.opsOfKind(OpKind::Output)) {
-    const std::string &name = op->stringAttr("name");
+    const std::string &name = op->nameAttr();
     if (!outputNames.insert(name).second)
       return Error::internal("two outputs are named " + quoted(name));
     const Type &type = op->operand(0)->type();
@@ -393,7 +375,7 @@ public:
     }
     TensorMap result;
     for (OutputPlan &plan : *plans)
-      result.emplace(plan.op->stringAttr("name"), std::move(plan.tensor));
+      result.emplace(plan.op->nameAttr(), std::move(plan.tensor));
     return result;
   }
 

@@ -173,7 +173,7 @@ bool hasExplicitResultType(OpKind kind) {
   }
 }
 
-bool hasNoResult(OpKind kind) { return kind == OpKind::Output || kind == OpKind::Yield; }
+bool hasNoResult(OpKind kind) { return hasTrait(kind, OpTrait::NoResult); }
 
 Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
                                const Attributes &attrs) {

@@ -70,7 +70,10 @@ private:
     for (size_t i = 0; i < op.numResults(); ++i)
       if (parseSegmentAxis(op.result(i)->type().axis))
         return true;
-    return op.kind() == OpKind::Scan && parseSegmentAxis(op.stringAttr("axis"));
+    for (const Value *operand : op.operands()) // unsegment
+      if (parseSegmentAxis(operand->type().axis))
+        return true;
+    return op.kind() == OpKind::Scan && parseSegmentAxis(op.axisAttr());
   }
 
   Status unfoldOp(const Op &op) {
@@ -87,19 +90,8 @@ private:
       return fail(op, feedProblem);
     case OpKind::Output:
       return unfoldOutput(op);
-    case OpKind::Shift:
-    case OpKind::Last:
-    case OpKind::First:
-    case OpKind::SumTime:
-    case OpKind::SumOuter:
-    case OpKind::Repeat:
-    case OpKind::AtLast:
-    case OpKind::AtFirst:
-    case OpKind::AtStep:
-    case OpKind::Stack:
-      return unfoldTimeOp(op);
     default:
-      return unfoldPerStep(op);
+      return isWholeSequenceOp(op.kind()) ? unfoldTimeOp(op) : unfoldPerStep(op);
     }
   }
 
@@ -164,7 +156,7 @@ private:
       static_[result] = stepOf(1);
       return Status::ok();
     case OpKind::AtStep: {
-      int64_t index = op.intAttr("index");
+      int64_t index = op.indexAttr();
       if (index > steps_)
         return fail(op, "step " + std::to_string(index) + " is beyond the " +
                             std::to_string(steps_) + " unfolded steps");
@@ -208,7 +200,7 @@ private:
     for (int64_t step = 1; step <= steps_; ++step) {
       switch (op.kind()) {
       case OpKind::Shift: {
-        bool reverse = op.stringAttr("direction") == "reverse";
+        bool reverse = op.directionAttr() == "reverse";
         int64_t from = reverse ? step + 1 : step - 1;
         values.push_back(from < 1 || from > steps_ ? static_.at(op.operand(1)) : stepOf(from));
         break;

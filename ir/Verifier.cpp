@@ -20,35 +20,18 @@ struct AttrRule {
   AttrKind kind;
 };
 
-// The attributes each op needs; ops may carry others (passes annotate freely).
+// The attributes each op needs (ir/Attributes.def); ops may carry others (passes annotate
+// freely).
+struct AttrKey {
+  const char *key;
+  AttrKind kind;
+};
+#define RNNC_ATTR_KEY(accessor, key, kind) constexpr AttrKey accessor{key, AttrKind::kind};
+#include "ir/Attributes.def"
+
 const AttrRule attrRules[] = {
-    {OpKind::Param, "name", AttrKind::String},
-    {OpKind::Param, "init", AttrKind::String},
-    {OpKind::Input, "name", AttrKind::String},
-    {OpKind::Target, "name", AttrKind::String},
-    {OpKind::Output, "name", AttrKind::String},
-    {OpKind::Constant, "value", AttrKind::Number},
-    {OpKind::TokenConstant, "value", AttrKind::Int},
-    {OpKind::Slice, "start", AttrKind::Int},
-    {OpKind::Slice, "len", AttrKind::Int},
-    {OpKind::Pad, "start", AttrKind::Int},
-    {OpKind::Pad, "size", AttrKind::Int},
-    {OpKind::Scan, "axis", AttrKind::String},
-    {OpKind::Scan, "direction", AttrKind::String},
-    {OpKind::Scan, "carries", AttrKind::Int},
-    {OpKind::Scan, "steps", AttrKind::Int},
-    {OpKind::Yield, "carries", AttrKind::Int},
-    {OpKind::Shift, "direction", AttrKind::String},
-    {OpKind::Repeat, "axis", AttrKind::String},
-    {OpKind::AtLast, "axis", AttrKind::String},
-    {OpKind::AtFirst, "axis", AttrKind::String},
-    {OpKind::AtStep, "index", AttrKind::Int},
-    {OpKind::Stack, "axis", AttrKind::String},
-    {OpKind::Segment, "factor", AttrKind::Int},
-    {OpKind::Segment, "phase", AttrKind::Int},
-    {OpKind::Segment, "direction", AttrKind::String},
-    {OpKind::Unsegment, "factor", AttrKind::Int},
-    {OpKind::Unsegment, "direction", AttrKind::String},
+#define RNNC_OP_ATTR(op, accessor) {OpKind::op, accessor.key, accessor.kind},
+#include "ir/Attributes.def"
 };
 
 bool isValidInit(const std::string &init) {
@@ -176,8 +159,8 @@ private:
     case OpKind::Output:
       if (depth > 0)
         return fail(op, mnemonic + " is only allowed at the top level of a graph");
-      if (op.kind() == OpKind::Output && !outputNames_.insert(op.stringAttr("name")).second)
-        return fail(op, "duplicate output name '" + op.stringAttr("name") + "'");
+      if (op.kind() == OpKind::Output && !outputNames_.insert(op.nameAttr()).second)
+        return fail(op, "duplicate output name '" + op.nameAttr() + "'");
       return Status::ok();
     case OpKind::Yield:
       if (depth == 0 || block.ops().back().get() != &op)
@@ -213,7 +196,7 @@ private:
         return fail(op, "'constant' must be real, not " + type.str());
       return Status::ok();
     case OpKind::TokenConstant: {
-      int64_t id = op.intAttr("value");
+      int64_t id = op.tokenAttr();
       if (!type.isToken() || type.isSequence())
         return fail(op, "'token_constant' must be a static token, not " + type.str());
       if (id < 0 || id >= type.vocab)
@@ -244,7 +227,7 @@ private:
 
   Status verifyScan(const Op &scan, size_t depth) {
     size_t carries = scan.numCarries(), steps = scan.numSteps();
-    const std::string &axis = scan.stringAttr("axis");
+    const std::string &axis = scan.axisAttr();
     const Block *body = scan.body();
     if (!body)
       return fail(scan, "'scan' has no body");
@@ -274,8 +257,8 @@ private:
     if (Status status = verifyBlock(*body, depth + 1); !status)
       return status;
     const Op &yield = *body->terminator();
-    if (static_cast<size_t>(yield.intAttr("carries")) != carries)
-      return fail(yield, "yield carries " + std::to_string(yield.intAttr("carries")) +
+    if (static_cast<size_t>(yield.carriesAttr()) != carries)
+      return fail(yield, "yield carries " + std::to_string(yield.carriesAttr()) +
                              " value(s) but the scan has " + std::to_string(carries) +
                              " carry(ies)");
     if (yield.numOperands() != carries + scan.numResults())

@@ -78,13 +78,13 @@ KernelDescription describeKernel(const std::string &prefix, const std::string &k
   kernel.dtype = realDType(plan.precision);
   kernel.axes = plan.axes;
   for (const ir::Op *param : plan.params)
-    kernel.params.push_back(tensorOfType(param->stringAttr("name"), param->result()->type(), plan,
+    kernel.params.push_back(tensorOfType(param->nameAttr(), param->result()->type(), plan,
                                          RNNC_ROLE_PARAM, RNNC_LAYOUT_UNBATCHED));
   for (size_t i = 0; i < plan.data.size(); ++i) {
     const ir::Op *leaf = plan.data[i];
     int32_t role = leaf->kind() == ir::OpKind::Target ? RNNC_ROLE_TARGET : RNNC_ROLE_INPUT;
-    kernel.data.push_back(tensorOfType(leaf->stringAttr("name"), leaf->result()->type(), plan,
-                                       role, RNNC_LAYOUT_BATCHED));
+    kernel.data.push_back(
+        tensorOfType(leaf->nameAttr(), leaf->result()->type(), plan, role, RNNC_LAYOUT_BATCHED));
     kernel.data.back().isPrime = plan.dataIsPrime[i];
   }
   for (const codegen::KernelOutput &output : plan.outputs)
@@ -93,7 +93,7 @@ KernelDescription describeKernel(const std::string &prefix, const std::string &k
                                               ? RNNC_LAYOUT_BATCHED
                                               : RNNC_LAYOUT_UNBATCHED));
   for (const ir::Op *op : plan.failingOps)
-    kernel.failingOps.push_back({codegen::describeOp(*op), backend::failingOpAxis(*op)});
+    kernel.failingOps.push_back({ir::describeOp(*op), backend::failingOpAxis(*op)});
 
   kernel.workspace.alignment = codegen::kSlotAlignment;
   for (const codegen::WorkspaceSlot &slot : plan.slots)

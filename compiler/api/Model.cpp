@@ -39,7 +39,7 @@ std::vector<DataInfo> describeData(const ir::Graph &forward) {
       continue;
     const ir::Type &type = op->result()->type();
     DataInfo info;
-    info.name = op->stringAttr("name");
+    info.name = op->nameAttr();
     info.isTarget = op->kind() == ir::OpKind::Target;
     info.type = type.isToken() ? ElementType::I32 : ElementType::F32;
     info.shape = type.shape;

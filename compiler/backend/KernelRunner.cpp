@@ -18,7 +18,7 @@ Error kernelError(const KernelPlan &plan, const KernelError &error) {
   if (error.opId < 0 || static_cast<size_t>(error.opId) >= plan.failingOps.size())
     return Error::internal("a kernel reported an error for an unknown op");
   const ir::Op &op = *plan.failingOps[static_cast<size_t>(error.opId)];
-  auto message = kernelErrorMessage(error, codegen::describeOp(op), failingOpAxis(op));
+  auto message = kernelErrorMessage(error, ir::describeOp(op), failingOpAxis(op));
   if (!message)
     return Error::internal("a kernel reported an unknown error");
   return Error::user(*message);
@@ -60,10 +60,10 @@ Expected<TensorMap> KernelRunner::run(const RunnableKernel &kernel, const ir::Ba
   };
   std::vector<void *> paramPointers, dataPointers;
   for (const ir::Op *param : plan.params)
-    paramPointers.push_back(pointerTo(params.at(param->stringAttr("name"))));
+    paramPointers.push_back(pointerTo(params.at(param->nameAttr())));
   std::vector<int64_t> dataSteps;
   for (const ir::Op *leaf : plan.data) {
-    auto tensor = data.find(leaf->stringAttr("name"));
+    auto tensor = data.find(leaf->nameAttr());
     bool present = tensor != data.end();
     dataPointers.push_back(present ? pointerTo(tensor->second) : nullptr);
     dataSteps.push_back(present && leaf->result()->type().isSequence() ? tensor->second.shape()[0]

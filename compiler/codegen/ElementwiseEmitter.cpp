@@ -91,7 +91,7 @@ Status emitElementwiseOp(EmitContext &context, const ir::Op &op, llvm::Value *re
   };
   switch (op.kind()) {
   case OpKind::Constant:
-    fill(context.real(op.realAttr("value")));
+    fill(context.real(op.valueAttr()));
     return Status::ok();
   case OpKind::Broadcast:
     fill(operands[0](context.index(0)));

@@ -51,6 +51,11 @@ void EmitContext::zeroElements(llvm::Type *type, llvm::Value *to, llvm::Value *c
                        llvm::MaybeAlign(bytes));
 }
 
+void EmitContext::failInternally(const std::string &message) {
+  if (!internalError)
+    internalError = Error::internal("codegen: " + message);
+}
+
 const Storage &EmitContext::storageOf(const ir::Value *value) const { return storage.at(value); }
 
 Storage EmitContext::slotStorage(const ir::Value *value) {
@@ -74,9 +79,10 @@ llvm::Value *EmitContext::stepPointer(const Storage &storage, llvm::Type *elemen
   if (storage.isSequence())
     offset = builder.CreateMul(step, storage.stride);
   if (storage.rowStride) {
-    if (!example)
-      llvm::report_fatal_error("rnnc codegen: a per-example value used outside a loop over "
-                               "examples");
+    if (!example) {
+      failInternally("a per-example value used outside a loop over examples");
+      return storage.base;
+    }
     llvm::Value *row = builder.CreateMul(example, storage.rowStride);
     offset = offset ? builder.CreateAdd(offset, row) : row;
   }
@@ -108,9 +114,10 @@ llvm::Value *segmentsOf(EmitContext &context, const std::string &axis, llvm::Val
 
 /// Element [axis][example] of a [axes][B] array of lengths.
 llvm::Value *exampleEntry(EmitContext &context, llvm::Value *array, const std::string &axis) {
-  if (!context.example)
-    llvm::report_fatal_error("rnnc codegen: an example's length read outside a loop over "
-                             "examples");
+  if (!context.example) {
+    context.failInternally("an example's length read outside a loop over examples");
+    return context.index(0);
+  }
   llvm::IRBuilder<> &builder = context.builder;
   llvm::Value *at = builder.CreateAdd(
       builder.CreateMul(context.index(static_cast<int64_t>(context.plan.axisIndex(axis))),
@@ -152,9 +159,10 @@ void EmitContext::forEachExample(const std::function<void()> &body) {
 }
 
 void EmitContext::forEachExampleInParallel(llvm::Value *work, const std::function<void()> &body) {
-  if (scanStep || examplesBegin)
-    llvm::report_fatal_error("rnnc codegen: a parallel loop over examples inside a scan or "
-                             "another parallel loop");
+  if (scanStep || examplesBegin) {
+    failInternally("a parallel loop over examples inside a scan or another parallel loop");
+    return;
+  }
   llvm::Function *kernel = function;
   llvm::IRBuilderBase::InsertPoint resume = builder.saveIP();
   auto *type = llvm::FunctionType::get(builder.getVoidTy(),

@@ -23,8 +23,9 @@
 
 #include <functional>
 #include <map>
-#include <tuple>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 namespace rnnc::codegen {
@@ -81,6 +82,13 @@ public:
 
   /// The storage of every IR value emitted so far.
   std::unordered_map<const ir::Value *, Storage> storage;
+
+  /// The first internal error found by a helper that returns an llvm::Value rather than a
+  /// Status (a per-example access outside a loop over examples, …): the helper records it and
+  /// returns a harmless value so emission can go on, and lowerGraph returns the error instead
+  /// of the module. Nothing in code generation aborts.
+  std::optional<Error> internalError;
+  void failInternally(const std::string &message);
 
   // Constants and types.
   llvm::Value *index(int64_t value) { return builder.getInt64(value); }

@@ -53,26 +53,14 @@ Status emitStepOp(EmitContext &context, const Op &op, llvm::Value *result, llvm:
   std::vector<llvm::Value *> operands;
   for (const ir::Value *operand : op.operands())
     operands.push_back(context.stepPointer(operand, step));
-  switch (op.kind()) {
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Outer:
-    return emitLinearAlgebraOp(context, op, result, operands);
-  case OpKind::TokenConstant:
-  case OpKind::Softmax:
-  case OpKind::LogSoftmax:
-  case OpKind::OneHot:
-  case OpKind::Nll:
-  case OpKind::SqErr:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Concat:
-  case OpKind::Slice:
-  case OpKind::Pad:
-  case OpKind::Argmax:
-    return emitVectorOp(context, op, result, operands);
-  case OpKind::Sample:
+  if (op.kind() == OpKind::Sample)
     return emitRuntimeCallOp(context, op, result, operands, position);
+  switch (ir::opInfo(op.kind()).family) {
+  case ir::OpFamily::LinearAlgebra:
+    return emitLinearAlgebraOp(context, op, result, operands);
+  case ir::OpFamily::Vector:
+  case ir::OpFamily::Leaf: // token_constant; the other leaves never reach here
+    return emitVectorOp(context, op, result, operands);
   default:
     return Error::internal(describeOp(op) + ": no per-step lowering");
   }
@@ -414,6 +402,8 @@ Expected<LoweredGraph> lowerGraph(const ir::Graph &graph, llvm::LLVMContext &llv
   GraphEmitter emitter(context, graph);
   if (Status status = emitter.emit(); !status)
     return status.takeError();
+  if (context.internalError)
+    return *context.internalError;
   std::string problems;
   llvm::raw_string_ostream stream(problems);
   if (llvm::verifyModule(*lowered.module, &stream))

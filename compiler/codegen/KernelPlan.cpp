@@ -17,13 +17,6 @@ namespace rnnc::codegen {
 using ir::Op;
 using ir::OpKind;
 
-std::string describeOp(const Op &op) {
-  std::string text = std::string("'") + op.mnemonic() + "'";
-  if (op.location().known())
-    text += " at " + op.location().str();
-  return text;
-}
-
 int64_t elementBytes(const ir::Type &type, ir::Precision precision) {
   if (type.isToken())
     return 4;
@@ -38,67 +31,12 @@ size_t KernelPlan::axisIndex(const std::string &axis) const {
 
 namespace {
 
-/// Whether the code generator has a lowering for `kind`. Every op kind added to ir/Ops.def is
-/// unsupported until an emitter handles it, so a new op is a clear error, never a crash.
-bool hasLowering(OpKind kind) {
-  if (ir::isElementwiseOp(kind))
-    return true;
-  switch (kind) {
-  case OpKind::Param:
-  case OpKind::Input:
-  case OpKind::Target:
-  case OpKind::Constant:
-  case OpKind::TokenConstant:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Outer:
-  case OpKind::Softmax:
-  case OpKind::LogSoftmax:
-  case OpKind::OneHot:
-  case OpKind::Nll:
-  case OpKind::SqErr:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Broadcast:
-  case OpKind::Concat:
-  case OpKind::Slice:
-  case OpKind::Pad:
-  case OpKind::Argmax:
-  case OpKind::Sample:
-  case OpKind::Scan:
-  case OpKind::Yield:
-  case OpKind::Shift:
-  case OpKind::Last:
-  case OpKind::First:
-  case OpKind::SumTime:
-  case OpKind::SumOuter:
-  case OpKind::Repeat:
-  case OpKind::AtLast:
-  case OpKind::AtFirst:
-  case OpKind::AtStep:
-  case OpKind::Stack:
-  case OpKind::Segment:
-  case OpKind::Unsegment:
-  case OpKind::Feed:
-  case OpKind::Output:
-    return true;
-  default:
-    return false;
-  }
-}
+/// Whether the code generator has a lowering for `kind` (the Lowered trait of ir/Ops.def): an op
+/// added to the table without it is a clear error here, never a crash.
+bool hasLowering(OpKind kind) { return ir::hasTrait(kind, ir::OpTrait::Lowered); }
 
 /// Results that are views of other storage (see the file comment).
-bool isView(const Op &op) {
-  switch (op.kind()) {
-  case OpKind::Param:
-  case OpKind::Input:
-  case OpKind::Target:
-  case OpKind::Repeat:
-    return true;
-  default:
-    return false;
-  }
-}
+bool isView(const Op &op) { return ir::hasTrait(op.kind(), ir::OpTrait::View); }
 
 /// Ops whose result differs between examples whatever their operands.
 bool isPerExampleSource(OpKind kind) {
@@ -106,9 +44,7 @@ bool isPerExampleSource(OpKind kind) {
          kind == OpKind::Sample || kind == OpKind::Scan;
 }
 
-bool canFail(OpKind kind) {
-  return kind == OpKind::Sample || kind == OpKind::AtStep || kind == OpKind::Stack;
-}
+bool canFail(OpKind kind) { return ir::hasTrait(kind, ir::OpTrait::CanFail); }
 
 class Planner {
 public:
@@ -345,7 +281,7 @@ private:
   bool planPrefixedShift(const Op &op) {
     const ir::Value *sequence = op.operand(0);
     auto slotIndex = plan_.valueSlots.find(sequence);
-    if (op.stringAttr("direction") != "forward" || !topLevel_.count(op.result()) ||
+    if (op.directionAttr() != "forward" || !topLevel_.count(op.result()) ||
         slotIndex == plan_.valueSlots.end())
       return false;
     WorkspaceSlot &slot = plan_.slots[slotIndex->second];
@@ -371,27 +307,16 @@ private:
   }
 
   void findAxes() {
-    std::set<std::string> axes;
-    auto add = [&](const std::string &axis) {
-      auto segments = ir::parseSegmentAxis(axis);
-      axes.insert(segments ? segments->base : axis);
-    };
-    graph_.body().walk([&](Op &op) {
-      for (size_t i = 0; i < op.numResults(); ++i)
-        if (op.result(i)->type().isSequence())
-          add(op.result(i)->type().axis);
-      if (op.kind() == OpKind::Scan)
-        add(op.stringAttr("axis"));
-    });
+    std::set<std::string> axes = ir::collectTimeAxes(graph_);
     plan_.axes.assign(axes.begin(), axes.end());
   }
 
   Status planOutputs() {
     std::set<std::string> paramNames, outputNames;
     for (const Op *param : plan_.params)
-      paramNames.insert(param->stringAttr("name"));
+      paramNames.insert(param->nameAttr());
     for (const Op *op : graph_.opsOfKind(OpKind::Output)) {
-      const std::string &name = op->stringAttr("name");
+      const std::string &name = op->nameAttr();
       if (!outputNames.insert(name).second)
         return Error::internal("two outputs are named '" + name + "'");
       const ir::Type &type = op->operand(0)->type();

@@ -160,9 +160,6 @@ struct PlanOptions {
 /// error located at the op.
 Expected<KernelPlan> planKernel(const ir::Graph &graph, const PlanOptions &options);
 
-/// "'matmul' at model.rnn:3:5": how the code generator names an op in messages.
-std::string describeOp(const ir::Op &op);
-
 /// The number of bytes of one element of `type` in a kernel of `precision`.
 int64_t elementBytes(const ir::Type &type, ir::Precision precision);
 

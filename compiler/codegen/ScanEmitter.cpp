@@ -31,7 +31,7 @@ Status emitScan(EmitContext &context, const ir::Op &scan) {
     return Error::internal(describeOp(scan) + ": malformed scan body");
   if (context.scanStep)
     return Error::internal(describeOp(scan) + ": a scan inside a scan");
-  const std::string &axis = scan.stringAttr("axis");
+  const std::string &axis = scan.axisAttr();
   const std::vector<size_t> &carrySlots = context.plan.carrySlots.at(&scan);
 
   std::vector<Storage> current, next;

@@ -27,7 +27,7 @@ Status emitShift(EmitContext &context, const ir::Op &op, const Storage &result) 
   llvm::Value *length = context.axisLength(type.axis);
   llvm::Value *init = context.stepPointer(op.operand(1), context.index(0));
   llvm::Value *one = context.index(1);
-  if (op.stringAttr("direction") == "reverse") {
+  if (op.directionAttr() == "reverse") {
     // out[t] = x[t+1]; out[L] = init.
     context.emitLoop(
         context.index(0), builder.CreateSub(length, one),
@@ -91,7 +91,7 @@ void emitTimeSum(EmitContext &context, const ir::Op &op, llvm::Value *result) {
 /// The 0-based step a scan in `op`'s direction visits `visit`-th of `length` steps.
 llvm::Value *stepOfVisit(EmitContext &context, const ir::Op &op, llvm::Value *visit,
                          llvm::Value *length) {
-  if (op.stringAttr("direction") != "reverse")
+  if (op.directionAttr() != "reverse")
     return visit;
   llvm::IRBuilder<> &builder = context.builder;
   return builder.CreateSub(builder.CreateSub(length, context.index(1)), visit);
@@ -103,7 +103,7 @@ void emitSegment(EmitContext &context, const ir::Op &op, const Storage &result) 
   const ir::Value *sequence = op.operand(0);
   const ir::Type &type = op.result()->type();
   llvm::Type *element = context.elementType(type);
-  int64_t factor = op.intAttr("factor"), phase = op.intAttr("phase");
+  int64_t factor = op.factorAttr(), phase = op.phaseAttr();
   llvm::Value *length = context.axisLength(sequence->type().axis);
   context.emitLoop(
       context.index(0), context.axisLength(type.axis),
@@ -128,7 +128,7 @@ void emitUnsegment(EmitContext &context, const ir::Op &op, const Storage &result
   llvm::IRBuilder<> &builder = context.builder;
   const ir::Type &type = op.result()->type();
   llvm::Type *element = context.elementType(type);
-  int64_t factor = op.intAttr("factor");
+  int64_t factor = op.factorAttr();
   llvm::Value *length = context.axisLength(type.axis);
   context.emitLoop(
       context.index(0), length,
@@ -192,7 +192,7 @@ Status emitExampleTimeOp(EmitContext &context, const ir::Op &op, const Storage &
     return Status::ok();
   }
   case OpKind::AtStep: {
-    int64_t step = op.intAttr("index");
+    int64_t step = op.indexAttr();
     llvm::Value *length = context.axisLength(operand->type().axis);
     llvm::Value *inRange = builder.CreateAnd(builder.getInt1(step >= 1),
                                              builder.CreateICmpSLE(context.index(step), length));

@@ -39,7 +39,7 @@ Status emitVectorOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
   int64_t size = op.numOperands() > 0 ? op.operand(0)->type().numElements() : 0;
   switch (op.kind()) {
   case OpKind::TokenConstant:
-    builder.CreateStore(builder.getInt32(static_cast<uint32_t>(op.intAttr("value"))), result);
+    builder.CreateStore(builder.getInt32(static_cast<uint32_t>(op.tokenAttr())), result);
     return Status::ok();
   case OpKind::Softmax:
   case OpKind::LogSoftmax: {
@@ -114,14 +114,14 @@ Status emitVectorOp(EmitContext &context, const ir::Op &op, llvm::Value *result,
   case OpKind::Slice:
     context.copyElements(
         context.realType, result,
-        context.elementPointer(context.realType, operands[0], context.index(op.intAttr("start"))),
-        context.index(op.intAttr("len")));
+        context.elementPointer(context.realType, operands[0], context.index(op.startAttr())),
+        context.index(op.lenAttr()));
     return Status::ok();
   case OpKind::Pad:
-    context.zeroElements(context.realType, result, context.index(op.intAttr("size")));
+    context.zeroElements(context.realType, result, context.index(op.sizeAttr()));
     context.copyElements(
         context.realType,
-        context.elementPointer(context.realType, result, context.index(op.intAttr("start"))),
+        context.elementPointer(context.realType, result, context.index(op.startAttr())),
         operands[0], context.index(size));
     return Status::ok();
   case OpKind::Argmax: {

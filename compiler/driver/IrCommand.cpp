@@ -1,6 +1,6 @@
 // `rnnc ir <file>`: prints the IR module of a model (`.rnn`) or of a textual IR file (`.rnnir`),
-// verified, optionally with its derived `backward` graph, reduced to one graph and unfolded to N
-// steps.
+// verified, optionally with its derived `backward` graph or after passes chosen by name
+// (--passes), reduced to one graph and unfolded to N steps.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/PipelineFlags.h"
 #include "ir/Printer.h"
@@ -33,6 +33,8 @@ int runIr(const std::vector<std::string> &args) {
       .option("--unfold", "N", "unroll every time axis to exactly N steps")
       .flag("--backward", "derive the backward graph (autodiff, then simplification)")
       .flag("--hoist", "hoist what does not depend on the carried state out of every scan")
+      .option("--passes", "LIST",
+              "run only these passes, in this order (e.g. simplify,cse,dce), like opt -passes=")
       .option("--graph", "NAME", "print only this graph (forward, generate, backward)")
       .option("-o", "FILE", "write to FILE instead of standard output")
       .flag("--help", "show this help");
@@ -53,7 +55,11 @@ int runIr(const std::vector<std::string> &args) {
     return reportError(unfoldSteps.error());
 
   bool backward = commandLine.has("--backward");
-  if (!backward && hasAutodiffFlags(commandLine))
+  auto passList = commandLine.get("--passes");
+  if (passList && (backward || commandLine.has("--hoist")))
+    return reportError(Error::user("--passes runs the passes it names alone; leave out "
+                                   "--backward and --hoist"));
+  if (!backward && !passList && hasAutodiffFlags(commandLine))
     return reportError(Error::user("--truncate, --checkpoint and --report need --backward"));
   auto pipelineFlags = pipelineOptions(commandLine, backward);
   if (!pipelineFlags)
@@ -69,6 +75,13 @@ int runIr(const std::vector<std::string> &args) {
     if (!report)
       return reportError(report.error());
     if (commandLine.has("--report"))
+      std::cerr << report->autodiff->summary();
+  }
+  if (passList) {
+    auto report = passes::runPassList(**module, *passList, *pipelineFlags);
+    if (!report)
+      return reportError(report.error());
+    if (commandLine.has("--report") && report->autodiff)
       std::cerr << report->autodiff->summary();
   }
   if (auto graph = commandLine.get("--graph"))

@@ -34,8 +34,8 @@ Expected<Initializer> parseInitializer(const std::string &spec) {
 Expected<TensorMap> initializeParameters(const ir::Graph &graph, uint64_t seed, DType dtype) {
   TensorMap parameters;
   for (const ir::Op *param : graph.opsOfKind(ir::OpKind::Param)) {
-    const std::string &name = param->stringAttr("name");
-    auto init = parseInitializer(param->stringAttr("init"));
+    const std::string &name = param->nameAttr();
+    auto init = parseInitializer(param->initAttr());
     if (!init)
       return Error::user("parameter '" + name + "': " + init.error().message);
     auto tensor = makeParameter(name, dtype, param->result()->type().shape, *init, seed);
@@ -95,7 +95,7 @@ TensorMap randomData(const ir::Graph &graph, const RandomDataOptions &options) {
       for (float &value : tensor.values<float>())
         value = static_cast<float>(rng.normal());
     }
-    data.emplace(op->stringAttr("name"), std::move(tensor));
+    data.emplace(op->nameAttr(), std::move(tensor));
   }
   if (options.variableLengths) {
     std::vector<std::string> axes = timeAxes(graph);
@@ -127,7 +127,7 @@ Status checkRandomDataSize(const ir::Graph &graph, const RandomDataOptions &opti
     for (int64_t dim : type.shape)
       limit /= dim;
     if (limit < 1)
-      return Error::user("tensor '" + op->stringAttr("name") + "' would have more than " +
+      return Error::user("tensor '" + op->nameAttr() + "' would have more than " +
                          std::to_string(maxElements) + " elements");
   }
   return Status::ok();
@@ -177,7 +177,7 @@ std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph) {
 Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source) {
   std::vector<ir::Op *> paramOps = graph.opsOfKind(ir::OpKind::Param);
   for (const ir::Op *param : paramOps) {
-    const std::string &name = param->stringAttr("name");
+    const std::string &name = param->nameAttr();
     auto tensor = params.find(name);
     if (tensor == params.end())
       return Error::user(source + ": parameter '" + name + "' is missing");
@@ -191,7 +191,7 @@ Status checkParameters(const ir::Graph &graph, const TensorMap &params, const st
     // state a checkpoint carries beside the parameters, so a checkpoint is a parameter file.
     if (name.find('.') != std::string::npos)
       continue;
-    auto isParam = [&](const ir::Op *param) { return param->stringAttr("name") == name; };
+    auto isParam = [&](const ir::Op *param) { return param->nameAttr() == name; };
     if (std::none_of(paramOps.begin(), paramOps.end(), isParam))
       return Error::user(source + ": tensor '" + name + "' is not a parameter of the model");
   }
@@ -202,7 +202,7 @@ Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::
   std::vector<const ir::Op *> ops = dataOps(graph);
   std::vector<std::string> axes = timeAxes(graph);
   for (const auto &[name, tensor] : data) {
-    auto isData = [&](const ir::Op *op) { return op->stringAttr("name") == name; };
+    auto isData = [&](const ir::Op *op) { return op->nameAttr() == name; };
     auto isLengths = [&](const std::string &axis) { return lengthsName(axes, axis) == name; };
     if (std::none_of(ops.begin(), ops.end(), isData) &&
         std::none_of(axes.begin(), axes.end(), isLengths))
@@ -251,7 +251,7 @@ TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
   TensorMap used;
   for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
     for (const ir::Op *op : graph.opsOfKind(kind))
-      if (auto tensor = data.find(op->stringAttr("name")); tensor != data.end())
+      if (auto tensor = data.find(op->nameAttr()); tensor != data.end())
         used.insert(*tensor);
   return used;
 }
@@ -259,7 +259,7 @@ TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
 int64_t batchSizeOf(const ir::Graph &graph, const TensorMap &data, const ir::Batch &batch) {
   for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
     for (const ir::Op *op : graph.opsOfKind(kind)) {
-      auto tensor = data.find(op->stringAttr("name"));
+      auto tensor = data.find(op->nameAttr());
       size_t batchDim = op->result()->type().isSequence() ? 1 : 0;
       if (tensor != data.end() && tensor->second.rank() > int64_t(batchDim))
         return tensor->second.shape()[batchDim];
@@ -286,7 +286,7 @@ Status checkGeneratedAxisCovered(const ir::Graph &generate, const TensorMap &dat
   int64_t longest = lengths.empty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
   for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
     for (const ir::Op *op : generate.opsOfKind(kind)) {
-      auto tensor = data.find(op->stringAttr("name"));
+      auto tensor = data.find(op->nameAttr());
       if (op->result()->type().axis != axis || tensor == data.end() ||
           std::find(primes.begin(), primes.end(), op) != primes.end() || tensor->second.rank() == 0)
         continue;
@@ -305,7 +305,7 @@ Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps
                        std::optional<int64_t> maxPrime, ir::Batch &batch) {
   int64_t examples = batchSizeOf(generate, data, batch);
   for (const ir::Op *input : generatedInputs(generate)) {
-    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
+    const std::string &name = input->nameAttr(), &axis = input->result()->type().axis;
     auto prime = data.find(name);
     int64_t primeSteps =
         prime == data.end() || prime->second.rank() == 0 ? 0 : prime->second.shape()[0];

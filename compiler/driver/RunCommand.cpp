@@ -173,7 +173,7 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
 /// step prints its elements separated by commas).
 void printGenerated(const ir::Graph &generate, const TensorMap &outputs, const ir::Batch &batch) {
   for (const ir::Op *input : generatedInputs(generate)) {
-    const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
+    const std::string &name = input->nameAttr(), &axis = input->result()->type().axis;
     auto output = outputs.find(name);
     if (output == outputs.end() || output->second.rank() < 2)
       continue;
@@ -206,7 +206,7 @@ int64_t paddedSteps(const TensorMap &data, const ir::Graph &graph) {
   int64_t steps = 0;
   for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
     for (const ir::Op *op : graph.opsOfKind(kind))
-      if (auto tensor = data.find(op->stringAttr("name"));
+      if (auto tensor = data.find(op->nameAttr());
           tensor != data.end() && op->result()->type().isSequence() && tensor->second.rank() > 0)
         steps = std::max(steps, tensor->second.shape()[0]);
   return steps;

@@ -35,7 +35,10 @@ Status applyTemperature(ir::Graph &graph, double temperature, const std::string 
       return Error::user("--temperature needs the generate clause of model '" + modelName +
                          "' to sample from softmax(...) (it divides the softmax's logits)");
     ir::Block &block = *sample->parentBlock();
-    size_t index = block.indexOf(sample);
+    auto found = block.indexOf(sample);
+    if (!found)
+      return found.takeError();
+    size_t index = *found;
     ir::Value *logits = softmax->operand(0);
     const ir::SourceLocation &location = softmax->location();
     auto scale = std::make_unique<ir::Op>(ir::OpKind::Constant, std::vector<ir::Value *>{},
@@ -163,7 +166,7 @@ Status sampleCommand(const std::vector<std::string> &args) {
     return checked;
   ir::Graph *generate = (*module)->findGraph("generate");
   auto generated = generate ? generatedInputs(*generate) : std::vector<const ir::Op *>{};
-  if (generated.size() != 1 || generated[0]->stringAttr("name") != model->input)
+  if (generated.size() != 1 || generated[0]->nameAttr() != model->input)
     return Error::user("model '" + (*module)->name() + "' has no generate clause for its input '" +
                        model->input + "' (e.g. generate " + model->input + "[" + model->axis +
                        "+1] ~ softmax(o[" + model->axis + "])), so it cannot write text");

@@ -62,7 +62,7 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
     auto names = [](const std::vector<ir::Op *> &ops) {
       std::string text;
       for (const ir::Op *op : ops)
-        text += (text.empty() ? " (" : ", ") + op->stringAttr("name");
+        text += (text.empty() ? " (" : ", ") + op->nameAttr();
       return text + (ops.empty() ? "" : ")");
     };
     return Error::user(mismatch + "the task gives " + plural(taskInputs, "input") + " and " +
@@ -77,7 +77,7 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
   for (size_t i = 0; i < task.slots.size(); ++i) {
     const TaskSlot &slot = task.slots[i];
     const ir::Type &type = data[i]->result()->type();
-    std::string name = data[i]->stringAttr("name");
+    std::string name = data[i]->nameAttr();
     std::string what = std::string(slot.isInput ? "input '" : "target '") + name + "' is " +
                        describeData(type) + ", but the task gives ";
     if (type.isSequence() != slot.isSequence || type.isToken() != slot.isToken ||
@@ -116,7 +116,7 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
     evaluation = module->findGraph("generate");
     auto generated = evaluation ? generatedInputs(*evaluation) : std::vector<const ir::Op *>{};
     if (std::none_of(generated.begin(), generated.end(),
-                     [&](const ir::Op *op) { return op->stringAttr("name") == targetName; }))
+                     [&](const ir::Op *op) { return op->nameAttr() == targetName; }))
       return Error::user(mismatch + "the task scores free-running generation of target '" +
                          targetName + "', and the model has no generate clause for it (generate " +
                          targetName + "[" + targetType.axis + "] ~ softmax(...))");
@@ -128,7 +128,7 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
     evaluation = module->findGraph("forward");
     for (const ir::Op *output : evaluation->opsOfKind(ir::OpKind::Output))
       if (output->operand(0)->type() == wanted)
-        keep = output->stringAttr("name");
+        keep = output->nameAttr();
     if (keep.empty())
       return Error::user(mismatch + "the task reads the model's " +
                          (targetSlot.isToken ? "scores of the classes of" : "prediction of") +
@@ -136,9 +136,8 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
                          describeData(wanted) + ", and the model has none");
     bound.predictionOutput_ = keep;
   }
-  evaluation->body().eraseIf([&](const ir::Op &op) {
-    return op.kind() == ir::OpKind::Output && op.stringAttr("name") != keep;
-  });
+  evaluation->body().eraseIf(
+      [&](const ir::Op &op) { return op.kind() == ir::OpKind::Output && op.nameAttr() != keep; });
   passes::eliminateDeadCode(*module);
   bound.evaluation_ = evaluation;
   bound.module_ = std::move(module);

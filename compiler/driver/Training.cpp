@@ -34,9 +34,8 @@ Expected<std::string> vocabularyDimOf(const ast::DataDecl &data) {
 
 /// Removes every output of `graph` that `keep` rejects.
 void keepOutputs(ir::Graph &graph, const std::function<bool(const std::string &)> &keep) {
-  graph.body().eraseIf([&](const ir::Op &op) {
-    return op.kind() == ir::OpKind::Output && !keep(op.stringAttr("name"));
-  });
+  graph.body().eraseIf(
+      [&](const ir::Op &op) { return op.kind() == ir::OpKind::Output && !keep(op.nameAttr()); });
 }
 
 Expected<unsigned long long> parseUnsigned(const std::string &text, const std::string &what) {

@@ -177,7 +177,7 @@ Expected<AutodiffReport> differentiate(ir::Module &module, const AutodiffOptions
       if (type.isSequence())
         gradient = builder.create(OpKind::Repeat, {gradient}, {{"axis", type.axis}});
     }
-    std::string name = "grad." + leaf->stringAttr("name");
+    std::string name = "grad." + leaf->nameAttr();
     builder.output(name, gradient);
     report.gradientOutputs.push_back(name);
   }

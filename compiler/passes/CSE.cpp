@@ -13,18 +13,7 @@ using ir::Value;
 namespace {
 
 bool isMergeable(const Op &op) {
-  switch (op.kind()) {
-  case OpKind::Param:
-  case OpKind::Input:
-  case OpKind::Target:
-  case OpKind::Scan:
-  case OpKind::Yield:
-  case OpKind::Output:
-  case OpKind::Sample:
-    return false;
-  default:
-    return op.numResults() == 1;
-  }
+  return !ir::hasTrait(op.kind(), ir::OpTrait::Unmergeable) && op.numResults() == 1;
 }
 
 using Key = std::tuple<OpKind, std::vector<Value *>, ir::Attributes, std::string>;

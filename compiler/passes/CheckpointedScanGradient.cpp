@@ -21,7 +21,7 @@ public:
       : scan_(scan), forwardBody_(*scan.body()), needs_(operandNeedsGradient), outer_(outer),
         options_(options), report_(report), factor_(options.checkpoint),
         carries_(scan.numCarries()), steps_(scan.numSteps()), statics_(scan.numStatics()),
-        direction_(scan.stringAttr("direction")), axis_(scan.stringAttr("axis")),
+        direction_(scan.directionAttr()), axis_(scan.axisAttr()),
         segmentAxis_(ir::segmentAxisName(axis_, factor_)) {}
 
   Expected<std::vector<Value *>> run(const std::vector<Value *> &resultGradients) {

@@ -11,13 +11,10 @@ using ir::Value;
 
 namespace {
 
-bool hasSideEffect(const Op &op) {
-  return op.kind() == OpKind::Output || op.kind() == OpKind::Yield || op.kind() == OpKind::Sample;
-}
-
-/// Rebuilds `scan` keeping only the per-step outputs and the step/static operands in use;
-/// carries are kept. Returns true when it changed anything.
-bool pruneScan(Block &block, Op &scan, const std::unordered_set<const Value *> &usedOutside) {
+/// Rebuilds the scan at `index` of `block` keeping only the per-step outputs and the step/static
+/// operands in use; carries are kept. Returns true when it changed anything.
+bool pruneScan(Block &block, size_t index, const std::unordered_set<const Value *> &usedOutside) {
+  Op &scan = *block.ops()[index];
   Block &body = *scan.body();
   Op &yield = *body.terminator();
   size_t carries = scan.numCarries(), steps = scan.numSteps();
@@ -67,7 +64,6 @@ bool pruneScan(Block &block, Op &scan, const std::unordered_set<const Value *> &
       result->setNameHint(scan.result(m)->nameHint());
       block.replaceAllUsesWith(scan.result(m), result);
     }
-  size_t index = block.indexOf(&scan);
   block.insert(index, std::move(rebuilt));
   block.erase(&scan);
   removeDeadOps(newBody);
@@ -81,7 +77,7 @@ size_t removeDeadOps(Block &block) {
   std::unordered_set<const Op *> dead;
   const auto &ops = block.ops();
   for (auto op = ops.rbegin(); op != ops.rend(); ++op) {
-    bool live = hasSideEffect(**op);
+    bool live = ir::hasTrait((*op)->kind(), ir::OpTrait::SideEffect);
     for (size_t i = 0; i < (*op)->numResults() && !live; ++i)
       live = used.count((*op)->result(i)) != 0;
     if (!live) {
@@ -107,12 +103,10 @@ void eliminateDeadCode(ir::Module &module) {
       changed = removeDeadOps(block) != 0;
       std::unordered_set<const Value *> used;
       block.walk([&](Op &op) { used.insert(op.operands().begin(), op.operands().end()); });
-      std::vector<Op *> scans;
-      for (const auto &op : block.ops())
-        if (op->kind() == OpKind::Scan)
-          scans.push_back(op.get());
-      for (Op *scan : scans)
-        changed = pruneScan(block, *scan, used) || changed;
+      // A rebuilt scan takes its old one's place, so positions stay valid.
+      for (size_t index = 0; index < block.ops().size(); ++index)
+        if (block.ops()[index]->kind() == OpKind::Scan)
+          changed = pruneScan(block, index, used) || changed;
     }
   }
 }

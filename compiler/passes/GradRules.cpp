@@ -168,15 +168,13 @@ Gradients concatRule(const GradRuleInput &in, Builder &b) {
 }
 
 Gradients sliceRule(const GradRuleInput &in, Builder &b) {
-  return {
-      b.create(OpKind::Pad, {in.gradient()},
-               {{"start", in.op.intAttr("start")}, {"size", in.operand(0)->type().shape.at(0)}})};
+  return {b.create(OpKind::Pad, {in.gradient()},
+                   {{"start", in.op.startAttr()}, {"size", in.operand(0)->type().shape.at(0)}})};
 }
 
 Gradients padRule(const GradRuleInput &in, Builder &b) {
-  return {
-      b.create(OpKind::Slice, {in.gradient()},
-               {{"start", in.op.intAttr("start")}, {"len", in.operand(0)->type().shape.at(0)}})};
+  return {b.create(OpKind::Slice, {in.gradient()},
+                   {{"start", in.op.startAttr()}, {"len", in.operand(0)->type().shape.at(0)}})};
 }
 
 // Token operands get no gradient.
@@ -188,7 +186,7 @@ Gradients noOperandGradients(const GradRuleInput &in, Builder &) {
 // zero at the end), dinit = g[1]. Mirrored for the reverse direction.
 Gradients shiftRule(const GradRuleInput &in, Builder &b) {
   Value *g = in.gradient();
-  bool reverse = in.op.stringAttr("direction") == "reverse";
+  bool reverse = in.op.directionAttr() == "reverse";
   Value *dx = in.needs(0) ? shift(b, g, zerosLike(b, g->type()), !reverse) : nullptr;
   Value *dInit = in.needs(1) ? timeOp(b, reverse ? OpKind::Last : OpKind::First, g) : nullptr;
   return {dx, dInit};
@@ -222,7 +220,7 @@ Gradients atFirstRule(const GradRuleInput &in, Builder &b) {
 // shifted forward index − 1 times.
 Gradients atStepRule(const GradRuleInput &in, Builder &b) {
   Value *placed = timeOp(b, OpKind::AtFirst, in.gradient(), in.operand(0)->type().axis);
-  for (int64_t step = 1; step < in.op.intAttr("index"); ++step)
+  for (int64_t step = 1; step < in.op.indexAttr(); ++step)
     placed = shift(b, placed, zerosLike(b, placed->type()), /*reverse=*/false);
   return {placed};
 }

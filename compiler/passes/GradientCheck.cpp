@@ -47,9 +47,9 @@ public:
       return loss.takeError();
     report.loss = *loss;
     for (const auto &op : backward_->body().ops()) {
-      if (op->kind() != ir::OpKind::Output || op->stringAttr("name").rfind("grad.", 0) != 0)
+      if (op->kind() != ir::OpKind::Output || op->nameAttr().rfind("grad.", 0) != 0)
         continue;
-      std::string name = op->stringAttr("name").substr(5);
+      std::string name = op->nameAttr().substr(5);
       TensorMap &owner = params_.count(name) ? params_ : data_;
       auto tensor = owner.find(name);
       auto gradient = derived->find("grad." + name);

@@ -107,8 +107,9 @@ size_t regroupSums(Block &body, const Dependences &dependences) {
   std::vector<Op *> ops;
   for (const auto &op : body.ops())
     ops.push_back(op.get());
-  size_t regrouped = 0;
-  for (Op *root : ops) {
+  size_t regrouped = 0, inserted = 0;
+  for (size_t original = 0; original < ops.size(); ++original) {
+    Op *root = ops[original];
     if (root->kind() != OpKind::Add || isInnerAdd(root) ||
         dependences.at(root->result()) != Dependence::State)
       continue;
@@ -135,15 +136,17 @@ size_t regroupSums(Block &body, const Dependences &dependences) {
     // Statics first, so their sum is computed once.
     std::stable_sort(invariant.begin(), invariant.end(),
                      [&](Value *a, Value *b) { return dependences.at(a) < dependences.at(b); });
+    // New adds go just before the root, which every insertion moves on by one.
+    auto beforeRoot = [&] { return original + inserted++; };
     auto sumOf = [&](const std::vector<Value *> &addends) {
       Value *sum = addends.front();
       for (size_t i = 1; i < addends.size(); ++i)
-        sum = insertOp(body, body.indexOf(root), OpKind::Add, {sum, addends[i]}, {},
-                       root->location(), type);
+        sum = insertOp(body, beforeRoot(), OpKind::Add, {sum, addends[i]}, {}, root->location(),
+                       type);
       return sum;
     };
     Value *invariantSum = sumOf(invariant), *dependentSum = sumOf(dependent);
-    Value *sum = insertOp(body, body.indexOf(root), OpKind::Add, {invariantSum, dependentSum}, {},
+    Value *sum = insertOp(body, beforeRoot(), OpKind::Add, {invariantSum, dependentSum}, {},
                           root->location(), type, root->result()->nameHint());
     body.replaceAllUsesWith(root->result(), sum);
     ++regrouped;
@@ -154,10 +157,11 @@ size_t regroupSums(Block &body, const Dependences &dependences) {
 /// Rebuilds one scan with only its state-dependent ops (see the header, steps 3 and 4).
 class ScanHoister {
 public:
-  ScanHoister(Block &graph, Op &scan, std::vector<bool> isState)
+  /// `scan` is at `position` in `graph`.
+  ScanHoister(Block &graph, Op &scan, size_t position, std::vector<bool> isState)
       : graph_(graph), scan_(scan), body_(*scan.body()), yield_(*body_.terminator()),
         isState_(std::move(isState)), dependences_(classify(scan, isState_)),
-        users_(findUsers(body_)), axis_(scan.stringAttr("axis")), insertAt_(graph.indexOf(&scan)) {}
+        users_(findUsers(body_)), axis_(scan.axisAttr()), insertAt_(position) {}
 
   /// Rewrites the scan; returns the number of ops and carries that left its body.
   size_t run() {
@@ -362,8 +366,8 @@ private:
       size_t carry = value->index();
       Value *next = asSequence(hoisted(yield_.operand(carry)));
       result = insertOp(graph_, insertAt_++, OpKind::Shift, {next, scan_.operand(carry)},
-                        {{"direction", scan_.stringAttr("direction")}}, scan_.location(),
-                        next->type(), value->nameHint());
+                        {{"direction", scan_.directionAttr()}}, scan_.location(), next->type(),
+                        value->nameHint());
     } else if (value->isBlockArgument()) {
       result = scan_.operand(value->index());
     } else {
@@ -396,9 +400,9 @@ private:
       operands.push_back(dependence(operand) == Dependence::State
                              ? newResults_[keepOutput(operand, operand->type().sequenceOver(axis_))]
                              : hoisted(operand));
-    return sunk_[&product] = insertOp(graph_, graph_.indexOf(&scan_), product.kind(),
-                                      std::move(operands), product.attrs(), product.location(),
-                                      product.result()->type().sequenceOver(axis_));
+    return sunk_[&product] =
+               insertOp(graph_, insertAt_++, product.kind(), std::move(operands), product.attrs(),
+                        product.location(), product.result()->type().sequenceOver(axis_));
   }
 
   Block &graph_;
@@ -409,7 +413,7 @@ private:
   Dependences dependences_;
   Users users_;
   std::string axis_;
-  size_t insertAt_; ///< Where the next op goes before the scan.
+  size_t insertAt_; ///< Where the next op goes before the scan: the old scan's position.
 
   /// A per-step output of the new scan: an old body value and the result's type.
   struct Output {
@@ -431,29 +435,33 @@ bool containsPinnedOp(const Block &body) {
                      [](const std::unique_ptr<Op> &op) { return isPinned(*op); });
 }
 
-size_t hoistScan(Block &graph, Op &scan) {
-  if (containsPinnedOp(*scan.body()) || ir::parseSegmentAxis(scan.stringAttr("axis")))
+Expected<size_t> hoistScan(Block &graph, Op &scan) {
+  if (containsPinnedOp(*scan.body()) || ir::parseSegmentAxis(scan.axisAttr()))
     return 0;
+  auto position = graph.indexOf(&scan);
+  if (!position)
+    return position.takeError();
   std::vector<bool> isState = findStateCarries(scan);
   size_t regrouped = regroupSums(*scan.body(), classify(scan, isState));
   if (regrouped)
     removeDeadOps(*scan.body());
-  return regrouped + ScanHoister(graph, scan, std::move(isState)).run();
+  return regrouped + ScanHoister(graph, scan, *position, std::move(isState)).run();
 }
 
 /// `sum_time(outer(a, b))` as one product over all steps (see the header, step 5).
 size_t rewriteSumsOfOuterProducts(Block &graph) {
-  std::vector<Op *> sums;
-  for (const auto &op : graph.ops())
-    if (op->kind() == OpKind::SumTime && op->operand(0)->definingOp() &&
-        op->operand(0)->definingOp()->kind() == OpKind::Outer)
-      sums.push_back(op.get());
-  for (Op *sum : sums) {
+  size_t rewritten = 0;
+  for (size_t index = 0; index < graph.ops().size(); ++index) {
+    Op *sum = graph.ops()[index].get();
+    if (sum->kind() != OpKind::SumTime || !sum->operand(0)->definingOp() ||
+        sum->operand(0)->definingOp()->kind() != OpKind::Outer)
+      continue;
     const Op &outer = *sum->operand(0)->definingOp();
     Value *a = outer.operand(0), *b = outer.operand(1);
     const Type &type = sum->result()->type();
+    // New ops go just before the sum, which every insertion moves on by one.
     auto insert = [&](OpKind kind, std::vector<Value *> operands, Type resultType) {
-      return insertOp(graph, graph.indexOf(sum), kind, std::move(operands), {}, sum->location(),
+      return insertOp(graph, index++, kind, std::move(operands), {}, sum->location(),
                       std::move(resultType));
     };
     Value *product;
@@ -467,13 +475,14 @@ size_t rewriteSumsOfOuterProducts(Block &graph) {
           insert(OpKind::Outer, {a, insert(OpKind::SumTime, {b}, b->type().stepType())}, type);
     product->setNameHint(sum->result()->nameHint());
     graph.replaceAllUsesWith(sum->result(), product);
+    ++rewritten;
   }
-  return sums.size();
+  return rewritten;
 }
 
 } // namespace
 
-size_t hoistTimeParallel(ir::Module &module) {
+Expected<size_t> hoistTimeParallel(ir::Module &module) {
   size_t total = 0;
   for (const auto &graph : module.graphs()) {
     Block &block = graph->body();
@@ -482,8 +491,12 @@ size_t hoistTimeParallel(ir::Module &module) {
       if (op->kind() == OpKind::Scan)
         scans.push_back(op.get());
     size_t changes = 0;
-    for (Op *scan : scans)
-      changes += hoistScan(block, *scan);
+    for (Op *scan : scans) {
+      auto hoisted = hoistScan(block, *scan);
+      if (!hoisted)
+        return hoisted.takeError();
+      changes += *hoisted;
+    }
     changes += rewriteSumsOfOuterProducts(block);
     if (changes)
       removeDeadOps(block);

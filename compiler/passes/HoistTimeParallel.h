@@ -34,6 +34,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "runtime/Error.h"
 
 #include <cstddef>
 
@@ -41,7 +42,8 @@ namespace rnnc::passes {
 
 /// Hoists the state-independent work out of every scan of every graph of `module`. Returns the
 /// number of changes (ops moved out of scan bodies, sums regrouped, carries turned into shifts,
-/// sums of outer products rewritten); 0 means the module is unchanged.
-size_t hoistTimeParallel(ir::Module &module);
+/// sums of outer products rewritten); 0 means the module is unchanged. An internal error only
+/// when the module breaks the IR's invariants.
+Expected<size_t> hoistTimeParallel(ir::Module &module);
 
 } // namespace rnnc::passes

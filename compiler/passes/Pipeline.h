@@ -1,5 +1,6 @@
 // The pass pipeline: the ordered list of IR-to-IR passes, read as a table of contents
-// (Pipeline.cpp), with an option to verify the module after every pass and a hook to print it.
+// (Pipeline.cpp), with an option to verify the module after every pass and a hook to print it,
+// and a way to run chosen passes alone by name.
 #pragma once
 
 #include "compiler/passes/Autodiff.h"
@@ -30,6 +31,13 @@ struct PipelineReport {
   std::optional<AutodiffReport> autodiff; ///< When the backward graph was derived.
 };
 
+/// Runs the pipeline: every pass the options enable, in the pipeline's order.
 Expected<PipelineReport> runPipeline(ir::Module &module, const PipelineOptions &options);
+
+/// Runs the passes named in `list` (comma-separated, e.g. "simplify,cse,dce"; a name may
+/// repeat), in that order, whatever the options enable (`rnnc ir --passes=…`, like opt's
+/// -passes=). An unknown name is a user error naming it and the known passes; nothing runs then.
+Expected<PipelineReport> runPassList(ir::Module &module, const std::string &list,
+                                     const PipelineOptions &options);
 
 } // namespace rnnc::passes

@@ -41,7 +41,7 @@ Value *perStepSequenceOf(Op &scan, Value *value, bool &reused) {
       std::make_unique<Op>(OpKind::Yield, std::move(operands), yield->attrs(), yield->location());
   scan.body()->erase(yield);
   scan.body()->append(std::move(extended));
-  Value *sequence = scan.addResult(value->type().sequenceOver(scan.stringAttr("axis")));
+  Value *sequence = scan.addResult(value->type().sequenceOver(scan.axisAttr()));
   sequence->setNameHint(value->nameHint());
   return sequence;
 }
@@ -59,7 +59,7 @@ public:
 
   Expected<std::vector<Value *>> run(const std::vector<Value *> &resultGradients) {
     report_.location = scan_.location();
-    report_.axis = scan_.stringAttr("axis");
+    report_.axis = scan_.axisAttr();
     report_.reverse = reverse_;
     inner_.setLocation(scan_.location());
     stageArguments(resultGradients);
@@ -287,7 +287,7 @@ private:
       operands[static_cast<int>(argument.group)].push_back(argument.outer);
       arguments[static_cast<int>(argument.group)].push_back(argument.value);
     }
-    const std::string &axis = scan_.stringAttr("axis");
+    const std::string &axis = scan_.axisAttr();
     Op *gradientScan = outer_.beginScan(axis, !reverse_, operands[0], operands[1], operands[2]);
     ir::ValueMapping toScan;
     size_t position = 0;
@@ -299,7 +299,7 @@ private:
       }
     cloneOpsInto(staging_, *gradientScan->body(), toScan);
     const Op &yield = *gradientScan->body()->terminator();
-    for (size_t i = static_cast<size_t>(yield.intAttr("carries")); i < yield.numOperands(); ++i) {
+    for (size_t i = static_cast<size_t>(yield.carriesAttr()); i < yield.numOperands(); ++i) {
       Value *output = yield.operand(i);
       gradientScan->addResult(output->type().sequenceOver(axis))->setNameHint(output->nameHint());
     }

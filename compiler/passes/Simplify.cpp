@@ -24,7 +24,7 @@ bool isConstant(Value *value, double constant) {
   if (!op)
     return false;
   if (op->kind() == OpKind::Constant)
-    return op->realAttr("value") == constant;
+    return op->valueAttr() == constant;
   if (op->kind() == OpKind::Repeat || op->kind() == OpKind::Broadcast)
     return isConstant(op->operand(0), constant);
   return false;
@@ -46,13 +46,12 @@ public:
 
   size_t run() {
     size_t rewrites = 0;
-    for (size_t index = 0; index < block_.ops().size(); ++index) {
-      Op *op = block_.ops()[index].get();
+    for (index_ = 0; index_ < block_.ops().size(); ++index_) {
+      Op *op = block_.ops()[index_].get();
       if (op->body())
         rewrites += Simplifier(*op->body()).run();
       current_ = op;
-      Value *replacement = rewrite(*op);
-      index = block_.indexOf(op); // ops may have been inserted before it
+      Value *replacement = rewrite(*op); // may insert ops before it, moving index_ on
       if (!replacement || op->numResults() != 1 || replacement == op->result())
         continue;
       if (replacement->nameHint().empty())
@@ -74,7 +73,7 @@ private:
     auto op =
         std::make_unique<Op>(kind, std::move(operands), ir::Attributes{}, current_->location());
     Value *result = op->addResult(*type);
-    block_.insert(block_.indexOf(current_), std::move(op));
+    block_.insert(index_++, std::move(op));
     return result;
   }
 
@@ -171,6 +170,7 @@ private:
 
   Block &block_;
   Op *current_ = nullptr;
+  size_t index_ = 0; ///< current_'s position in block_.
 };
 
 } // namespace

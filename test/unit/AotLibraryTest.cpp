@@ -108,12 +108,12 @@ TEST(AotLibraryTest, TablesMatchThePlans) {
       EXPECT_EQ(kernel.axes[a], plan.axes[a]);
     ASSERT_EQ(kernel.num_params, static_cast<int32_t>(plan.params.size()));
     for (size_t i = 0; i < plan.params.size(); ++i)
-      expectTensor(kernel.params[i], plan.params[i]->stringAttr("name"),
-                   plan.params[i]->result()->type(), RNNC_ROLE_PARAM);
+      expectTensor(kernel.params[i], plan.params[i]->nameAttr(), plan.params[i]->result()->type(),
+                   RNNC_ROLE_PARAM);
     ASSERT_EQ(kernel.num_data, static_cast<int32_t>(plan.data.size()));
     for (size_t i = 0; i < plan.data.size(); ++i) {
       const ir::Op &leaf = *plan.data[i];
-      expectTensor(kernel.data[i], leaf.stringAttr("name"), leaf.result()->type(),
+      expectTensor(kernel.data[i], leaf.nameAttr(), leaf.result()->type(),
                    leaf.kind() == ir::OpKind::Target ? RNNC_ROLE_TARGET : RNNC_ROLE_INPUT);
       EXPECT_EQ(kernel.data[i].is_prime != 0, plan.dataIsPrime[i]);
     }

@@ -187,7 +187,7 @@ TEST(CheckpointMemoryTest, TheForwardKeepsOneStatePerSegment) {
   const ir::Graph &backward = *derived->module->findGraph("backward");
   size_t segmentResults = 0;
   for (const auto &op : backward.body().ops())
-    if (op->kind() == ir::OpKind::Scan && op->stringAttr("axis") == "t")
+    if (op->kind() == ir::OpKind::Scan && op->axisAttr() == "t")
       for (size_t i = 0; i < op->numResults(); ++i)
         segmentResults += op->result(i)->type().axis == "t/3";
   EXPECT_EQ(segmentResults, 2u) << ir::printGraph(backward); // h and c

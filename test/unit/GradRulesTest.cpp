@@ -339,7 +339,7 @@ TEST_F(GradTest, ReverseScanGetsForwardGradientScan) {
   check();
   bool forwardGradientScan = false;
   module.findGraph("backward")->body().walk([&](ir::Op &op) {
-    if (op.kind() == OpKind::Scan && op.stringAttr("direction") == "forward")
+    if (op.kind() == OpKind::Scan && op.directionAttr() == "forward")
       forwardGradientScan = true;
   });
   EXPECT_TRUE(forwardGradientScan);

@@ -115,7 +115,7 @@ TEST(IRPrinter, StringAttributesRoundTripExactly) {
   builder.output(awkward, builder.constant(1.0, Type::scalar()));
   std::string text = printModule(module);
   auto parsed = parseOrFail(text);
-  EXPECT_EQ(parsed->graphs()[0]->body().ops()[1]->stringAttr("name"), awkward);
+  EXPECT_EQ(parsed->graphs()[0]->body().ops()[1]->nameAttr(), awkward);
   EXPECT_EQ(printModule(*parsed), text);
 }
 

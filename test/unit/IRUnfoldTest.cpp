@@ -101,7 +101,7 @@ TEST(IRUnfold, SameOutputsAsFoldedGraphForExamplesOfLengthN) {
     Tensor tensor(DType::F64, param->result()->type().shape);
     for (double &value : tensor.values<double>())
       value = 2 * rng.uniform01() - 1; // nonzero everywhere, so no output is trivially equal
-    params.emplace(param->stringAttr("name"), std::move(tensor));
+    params.emplace(param->nameAttr(), std::move(tensor));
   }
   TensorMap data;
   data.emplace("x", Tensor::fromValues<int32_t>({steps, batch}, {0, 4, 2, 1, 3, 3}));

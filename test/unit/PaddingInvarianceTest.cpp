@@ -33,7 +33,7 @@ TensorMap padWithGarbage(const ir::Graph &graph, const TensorMap &data,
       const ir::Type &type = op->result()->type();
       if (!type.isSequence())
         continue;
-      const std::string &name = op->stringAttr("name");
+      const std::string &name = op->nameAttr();
       const Tensor &original = data.at(name);
       std::vector<int64_t> shape = original.shape();
       int64_t steps = shape[0], width = original.numElements() / (steps * kBatch);
