@@ -74,7 +74,7 @@ bool hasTrait(OpKind kind, OpTrait trait);
 /// unlike every other op outside a scan, they are not applied step by step.
 bool isWholeSequenceOp(OpKind kind);
 /// Ops whose result element i is computed from element i of each operand alone (a scalar
-/// operand broadcast): the Elementwise family, add … log.
+/// operand broadcast): the Elementwise family, add … abs.
 bool isElementwiseOp(OpKind kind);
 
 struct SourceLocation {

@@ -113,6 +113,8 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
     return realElement<Real>(real(0).array().exp().matrix());
   case OpKind::Log:
     return realElement<Real>(real(0).array().log().matrix());
+  case OpKind::Abs:
+    return realElement<Real>(real(0).array().abs().matrix());
 
   case OpKind::MatMul:
     return realElement<Real>(real(0) * real(1));

@@ -68,6 +68,7 @@ Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
   case OpKind::Step:
   case OpKind::Exp:
   case OpKind::Log:
+  case OpKind::Abs:
     if (!requireReal(operands[0]))
       return mismatch(kind, shown, "needs a real operand");
     return Type::real(operands[0].shape);

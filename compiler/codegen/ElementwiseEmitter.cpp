@@ -1,9 +1,11 @@
-// Elementwise ops (constant, add … log, broadcast): one loop over the result's elements with a
+// Elementwise ops (constant, add … abs, broadcast): one loop over the result's elements with a
 // constant trip count, a scalar operand (the broadcast case of docs/ir.md) loaded once before
 // it. An operand whose producer the plan inlined (KernelPlan::inlinedElementwise) is computed in
 // the same loop from its own operands, recursively, instead of loaded. The loops are what the
 // loop vectoriser turns into <8 x float> (or <16 x float>) code.
 #include "compiler/codegen/EmitContext.h"
+
+#include <llvm/IR/Intrinsics.h>
 
 namespace rnnc::codegen {
 
@@ -29,6 +31,8 @@ llvm::Value *unary(EmitContext &context, OpKind kind, llvm::Value *x) {
     return emitExp(context, x);
   case OpKind::Log:
     return emitLog(context, x);
+  case OpKind::Abs: // llvm.fabs: one vandps per vector once vectorised
+    return builder.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
   default:
     return nullptr;
   }

@@ -7,12 +7,13 @@
 namespace rnnc::ast {
 namespace {
 
-constexpr std::array<std::pair<const char *, Builtin>, 17> kBuiltins = {{
+constexpr std::array<std::pair<const char *, Builtin>, 18> kBuiltins = {{
     {"tanh", Builtin::Tanh},
     {"sigmoid", Builtin::Sigmoid},
     {"relu", Builtin::Relu},
     {"exp", Builtin::Exp},
     {"log", Builtin::Log},
+    {"abs", Builtin::Abs},
     {"softmax", Builtin::Softmax},
     {"log_softmax", Builtin::LogSoftmax},
     {"onehot", Builtin::Onehot},

@@ -173,6 +173,7 @@ enum class Builtin {
   Relu,
   Exp,
   Log,
+  Abs,
   Softmax,
   LogSoftmax,
   Onehot,

@@ -205,6 +205,7 @@ ir::Value *GraphLowering::lowerExpr(const ast::Expr &expr, ir::Builder &builder,
   case ast::Builtin::Relu: return builder.create(ir::OpKind::Relu, args);
   case ast::Builtin::Exp: return builder.create(ir::OpKind::Exp, args);
   case ast::Builtin::Log: return builder.create(ir::OpKind::Log, args);
+  case ast::Builtin::Abs: return builder.create(ir::OpKind::Abs, args);
   case ast::Builtin::Softmax: return builder.create(ir::OpKind::Softmax, args);
   case ast::Builtin::LogSoftmax: return builder.create(ir::OpKind::LogSoftmax, args);
   case ast::Builtin::Onehot: return builder.create(ir::OpKind::OneHot, args);

@@ -219,6 +219,7 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
   case Builtin::Relu:
   case Builtin::Exp:
   case Builtin::Log:
+  case Builtin::Abs:
     return needReal(0) ? first : ValueType{};
   case Builtin::Softmax:
   case Builtin::LogSoftmax:

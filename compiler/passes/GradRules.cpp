@@ -91,6 +91,14 @@ Gradients logRule(const GradRuleInput &in, Builder &b) {
   return {div(b, in.gradient(), in.operand(0))};
 }
 
+// d|a| = sign(a) g, with sign(a) = step(a) - step(-a): +1 above 0, -1 below, and 0 at a = 0,
+// where |a| has no derivative (0 is its smallest subgradient there; docs/language.md).
+Gradients absRule(const GradRuleInput &in, Builder &b) {
+  Value *a = in.operand(0);
+  Value *sign = sub(b, b.create(OpKind::Step, {a}), b.create(OpKind::Step, {neg(b, a)}));
+  return {mul(b, in.gradient(), sign)};
+}
+
 // Vector form: y = A x: dA = g xᵀ, dx = Aᵀ g. Matrix form: Y = A B: dA = G Bᵀ, dB = Aᵀ G.
 Gradients matmulRule(const GradRuleInput &in, Builder &b) {
   Value *g = in.gradient(), *lhs = in.operand(0), *rhs = in.operand(1);
@@ -251,6 +259,7 @@ constexpr RuleEntry ruleTable[] = {
     {OpKind::Step, stepRule},
     {OpKind::Exp, expRule},
     {OpKind::Log, logRule},
+    {OpKind::Abs, absRule},
     {OpKind::MatMul, matmulRule},
     {OpKind::Transpose, transposeRule},
     {OpKind::Outer, outerRule},

@@ -166,6 +166,35 @@ TEST_F(GradTest, UnaryOps) {
   check();
 }
 
+TEST_F(GradTest, AbsAwayFromZero) {
+  Value *away = input("a", Type::real({4}), 0.2, 1); // |a| away from its kink
+  Value *mixed = create(OpKind::Mul, {away, param("sign", {4}, -1, 1)});
+  setLoss(create(OpKind::Abs, {mixed}));
+  check();
+}
+
+// |x| has no derivative at 0; the rule takes sign(0) = 0 (docs/language.md), so grad.x there is
+// exactly 0 while its neighbours get +g and -g.
+TEST_F(GradTest, AbsSubgradientAtZeroIsZero) {
+  Value *x = input("x", Type::real({3}));
+  setLoss(create(OpKind::Abs, {x})); // loss = Σ probe ⊙ |x|, so grad.x = probe ⊙ sign(x)
+  double *values = data.at("x").data<double>();
+  for (int64_t example = 0; example < B; ++example) {
+    values[example * 3 + 0] = -0.5;
+    values[example * 3 + 1] = 0.0;
+    values[example * 3 + 2] = 0.75;
+  }
+  derive();
+  TensorMap gradients = runBackward();
+  const double *dx = gradients.at("grad.x").data<double>();
+  const double *probe = data.at("probe").data<double>();
+  for (int64_t example = 0; example < B; ++example) {
+    EXPECT_EQ(dx[example * 3 + 0], -probe[example * 3 + 0]);
+    EXPECT_EQ(dx[example * 3 + 1], 0.0);
+    EXPECT_EQ(dx[example * 3 + 2], probe[example * 3 + 2]);
+  }
+}
+
 // Linear algebra
 // -----------------------------------------------------------------------------------
 

@@ -101,6 +101,7 @@ TEST_F(InterpreterTest, ElementwiseOpsBroadcastScalars) {
   builder.output("step", op(OpKind::Step, {a}));
   builder.output("exp", op(OpKind::Exp, {a}));
   builder.output("log", op(OpKind::Log, {op(OpKind::Exp, {a})}));
+  builder.output("abs", op(OpKind::Abs, {a}));
   std::vector<double> in = {1, -2, 0.5, 3, 0, -1};
   data["a"] = Tensor::fromValues<double>({2, 3}, in);
   params["s"] = reals({}, {2});
@@ -123,6 +124,7 @@ TEST_F(InterpreterTest, ElementwiseOpsBroadcastScalars) {
   expectValues(out["relu"], shape, each([](double x) { return x > 0 ? x : 0; }));
   expectValues(out["step"], shape, each([](double x) { return x > 0 ? 1 : 0; }));
   expectValues(out["exp"], shape, each([](double x) { return std::exp(x); }));
+  expectValues(out["abs"], shape, each([](double x) { return std::abs(x); }));
   expectValues(out["log"], shape, in);
 }
 
