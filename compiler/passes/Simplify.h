@@ -6,7 +6,8 @@
 //   −(−x) → x,  transpose(transpose(x)) → x,  x + (−y) → x − y,  (−y) + x → x − y,  x − (−y) → x +
 //   y softmax's gradient applied to nll's gradient   →  g (p − onehot(y))   (p = softmax(o), the
 //     cross-entropy gradient; g omitted when it is 1)
-// Replaced values are left unused for DCE to remove.
+// The ops a round leaves unused are removed before the next (removeDeadOps), so none is
+// rewritten twice; test/passes/simplify.rnnir shows the pass alone.
 //
 // Invariant: every value read by an output keeps its value (up to rounding: the softmax + nll
 // rewrite is exact in real arithmetic); types and SSA order are kept.
