@@ -1,5 +1,7 @@
 #include "ir/Builder.h"
 
+#include "ir/Verifier.h"
+
 namespace rnnc::ir {
 
 Op *Builder::append(OpKind kind, std::vector<Value *> operands, Attributes attrs) {
@@ -16,7 +18,11 @@ Value *Builder::create(OpKind kind, std::vector<Value *> operands, Attributes at
   std::vector<Type> operandTypes;
   for (Value *operand : operands)
     operandTypes.push_back(operand->type());
-  auto type = inferResultType(kind, operandTypes, attrs);
+  // The typing rules read attributes by the schema; an op without the attributes its kind
+  // needs is a bug in the code that builds it.
+  std::string problem = attributeProblem(kind, attrs);
+  Expected<Type> type = problem.empty() ? inferResultType(kind, operandTypes, attrs)
+                                        : Expected<Type>(Error::internal(problem));
   Type resultType = type ? *type : (operandTypes.empty() ? Type::scalar() : operandTypes[0]);
   if (!type)
     recordError(type.error());

@@ -45,22 +45,22 @@ Value *Op::addResult(Type type) {
   return results_.back().get();
 }
 
-const std::string &Op::readString(const char *key) const {
+const std::string &readStringAttr(const Attributes &attrs, const char *key) {
   static const std::string none;
-  auto it = attrs_.find(key);
-  const auto *text = it == attrs_.end() ? nullptr : std::get_if<std::string>(&it->second);
+  auto it = attrs.find(key);
+  const auto *text = it == attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
   return text ? *text : none;
 }
 
-int64_t Op::readInt(const char *key) const {
-  auto it = attrs_.find(key);
-  const auto *integer = it == attrs_.end() ? nullptr : std::get_if<int64_t>(&it->second);
+int64_t readIntAttr(const Attributes &attrs, const char *key) {
+  auto it = attrs.find(key);
+  const auto *integer = it == attrs.end() ? nullptr : std::get_if<int64_t>(&it->second);
   return integer ? *integer : 0;
 }
 
-double Op::readNumber(const char *key) const {
-  auto it = attrs_.find(key);
-  if (it == attrs_.end())
+double readNumberAttr(const Attributes &attrs, const char *key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end())
     return 0;
   if (const auto *integer = std::get_if<int64_t>(&it->second))
     return static_cast<double>(*integer);

@@ -87,6 +87,22 @@ struct SourceLocation {
 using Attribute = std::variant<int64_t, double, std::string>;
 using Attributes = std::map<std::string, Attribute>;
 
+// Typed attribute reads, one function per key of ir/Attributes.def (nameAttr(attrs),
+// carriesAttr(attrs), …; Op has the same accessors for its own attributes): the key and its kind
+// are fixed at compile time, so no read can misspell a key or take an integer for a string. The
+// verifier guarantees that an op has every attribute its kind needs (attributeProblem() in
+// Verifier.h); an attribute that is missing or of another kind reads as "" or 0, never
+// undefined behaviour.
+using AttrValueString = const std::string &;
+using AttrValueInt = int64_t;
+using AttrValueNumber = double; ///< An int or a real attribute, as a real.
+const std::string &readStringAttr(const Attributes &attrs, const char *key);
+int64_t readIntAttr(const Attributes &attrs, const char *key);
+double readNumberAttr(const Attributes &attrs, const char *key);
+#define RNNC_ATTR_KEY(accessor, key, kind)                                                         \
+  inline AttrValue##kind accessor(const Attributes &attrs) { return read##kind##Attr(attrs, key); }
+#include "ir/Attributes.def"
+
 class Op;
 class Block;
 
@@ -137,16 +153,10 @@ public:
   const Attributes &attrs() const { return attrs_; }
   void setAttr(const std::string &key, Attribute value) { attrs_[key] = std::move(value); }
 
-  // Typed attribute accessors, one per key of ir/Attributes.def (nameAttr(), axisAttr(),
-  // carriesAttr(), …): the key and its kind are fixed at compile time, so no read can misspell
-  // a key or take an integer for a string. The verifier guarantees that an op has every
-  // attribute its kind needs; on an op it would reject (the attribute missing or of another
-  // kind), an accessor reads "" or 0, never undefined behaviour.
-  using AttrValueString = const std::string &;
-  using AttrValueInt = int64_t;
-  using AttrValueNumber = double;
+  // The typed attribute accessors of ir/Attributes.def (nameAttr(), axisAttr(), carriesAttr(),
+  // …) on this op's attributes; see the free functions of the same names above.
 #define RNNC_ATTR_KEY(accessor, key, kind)                                                         \
-  AttrValue##kind accessor() const { return read##kind(key); }
+  AttrValue##kind accessor() const { return ir::accessor(attrs_); }
 #include "ir/Attributes.def"
 
   /// The body of a scan; nullptr for every other op.
@@ -167,9 +177,6 @@ public:
 
 private:
   friend class Block;
-  const std::string &readString(const char *key) const;
-  int64_t readInt(const char *key) const;
-  double readNumber(const char *key) const; ///< An int or a real.
 
   OpKind kind_;
   std::vector<Value *> operands_;

@@ -29,20 +29,6 @@ Expected<std::string> commonAxis(OpKind kind, const std::vector<Type> &operands)
   return axis;
 }
 
-int64_t attrInt(const Attributes &attrs, const std::string &key, int64_t fallback = -1) {
-  auto it = attrs.find(key);
-  if (it == attrs.end() || !std::holds_alternative<int64_t>(it->second))
-    return fallback;
-  return std::get<int64_t>(it->second);
-}
-
-std::string attrString(const Attributes &attrs, const std::string &key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end() || !std::holds_alternative<std::string>(it->second))
-    return {};
-  return std::get<std::string>(it->second);
-}
-
 /// The per-step typing rule, ignoring time axes; `shown` are the operand types for messages.
 Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
                              const Attributes &attrs, const std::vector<Type> &shown) {
@@ -125,7 +111,7 @@ Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
     return Type::real({length});
   }
   case OpKind::Slice: {
-    int64_t start = attrInt(attrs, "start"), length = attrInt(attrs, "len");
+    int64_t start = startAttr(attrs), length = lenAttr(attrs);
     if (!operands[0].isReal() || operands[0].rank() != 1)
       return mismatch(kind, shown, "needs a vector");
     if (start < 0 || length <= 0 || start + length > operands[0].shape[0])
@@ -135,7 +121,7 @@ Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
     return Type::real({length});
   }
   case OpKind::Pad: {
-    int64_t start = attrInt(attrs, "start"), size = attrInt(attrs, "size");
+    int64_t start = startAttr(attrs), size = sizeAttr(attrs);
     if (!operands[0].isReal() || operands[0].rank() != 1)
       return mismatch(kind, shown, "needs a vector");
     if (start < 0 || start + operands[0].shape[0] > size)
@@ -188,7 +174,7 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
     const Type &sequence = operands[0], &init = operands[1];
     if (!sequence.isSequence() || init.isSequence() || sequence.stepType() != init)
       return mismatch(kind, operands, "needs a sequence and a static initial value of its step type");
-    std::string direction = attrString(attrs, "direction");
+    std::string direction = directionAttr(attrs);
     if (direction != "forward" && direction != "reverse")
       return mismatch(kind, operands, "needs direction = \"forward\" or \"reverse\"");
     return sequence;
@@ -199,11 +185,11 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
       return mismatch(kind, operands, "needs a sequence");
     return operands[0].stepType();
   case OpKind::AtStep:
-    if (!operands[0].isSequence() || attrInt(attrs, "index") < 1)
+    if (!operands[0].isSequence() || indexAttr(attrs) < 1)
       return mismatch(kind, operands, "needs a sequence and an index >= 1");
     return operands[0].stepType();
   case OpKind::Stack: {
-    std::string axis = attrString(attrs, "axis");
+    std::string axis = axisAttr(attrs);
     if (operands.empty() || axis.empty())
       return mismatch(kind, operands, "needs at least one operand and an axis");
     for (const Type &type : operands)
@@ -212,8 +198,8 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
     return operands[0].sequenceOver(axis);
   }
   case OpKind::Segment: {
-    int64_t factor = attrInt(attrs, "factor"), phase = attrInt(attrs, "phase");
-    std::string direction = attrString(attrs, "direction");
+    int64_t factor = factorAttr(attrs), phase = phaseAttr(attrs);
+    std::string direction = directionAttr(attrs);
     if (!operands[0].isSequence() || parseSegmentAxis(operands[0].axis))
       return mismatch(kind, operands, "needs a sequence over a time axis (not a segment axis)");
     if (factor < 1 || phase < 1 || phase > factor ||
@@ -224,8 +210,8 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
     return operands[0].sequenceOver(segmentAxisName(operands[0].axis, factor));
   }
   case OpKind::Unsegment: {
-    int64_t factor = attrInt(attrs, "factor");
-    std::string direction = attrString(attrs, "direction");
+    int64_t factor = factorAttr(attrs);
+    std::string direction = directionAttr(attrs);
     auto segments = operands.empty() ? std::nullopt : parseSegmentAxis(operands[0].axis);
     if (!segments || segments->factor != factor || operands.size() != static_cast<size_t>(factor) ||
         (direction != "forward" && direction != "reverse"))
@@ -251,7 +237,7 @@ Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
   case OpKind::Repeat:
   case OpKind::AtLast:
   case OpKind::AtFirst: {
-    std::string axis = attrString(attrs, "axis");
+    std::string axis = axisAttr(attrs);
     if (operands[0].isSequence() || axis.empty())
       return mismatch(kind, operands, "needs a static operand and an axis");
     if (kind != OpKind::Repeat && !operands[0].isReal())

@@ -18,7 +18,9 @@ bool hasExplicitResultType(OpKind kind);
 bool hasNoResult(OpKind kind);
 
 /// The result type of an op that is neither explicit nor result-less, or a user Error whose
-/// message says which rule the operands break (without location; callers add it).
+/// message says which rule the operands break (without location; callers add it). `attrs` must
+/// follow the attribute schema (attributeProblem() in Verifier.h): the parser, the verifier and
+/// the Builder check it first.
 Expected<Type> inferResultType(OpKind kind, const std::vector<Type> &operands,
                                const Attributes &attrs);
 

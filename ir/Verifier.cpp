@@ -26,11 +26,13 @@ struct AttrKey {
   const char *key;
   AttrKind kind;
 };
+namespace keys {
 #define RNNC_ATTR_KEY(accessor, key, kind) constexpr AttrKey accessor{key, AttrKind::kind};
 #include "ir/Attributes.def"
+} // namespace keys
 
 const AttrRule attrRules[] = {
-#define RNNC_OP_ATTR(op, accessor) {OpKind::op, accessor.key, accessor.kind},
+#define RNNC_OP_ATTR(op, accessor) {OpKind::op, keys::accessor.key, keys::accessor.kind},
 #include "ir/Attributes.def"
 };
 

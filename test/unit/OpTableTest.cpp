@@ -73,6 +73,7 @@ TEST(OpTableTest, TypedAccessorsReadTheSchemaKeys) {
   const ir::Op &slice = *graph.findOutput("y")->operand(0)->definingOp();
   EXPECT_EQ(slice.startAttr(), 1);
   EXPECT_EQ(slice.lenAttr(), 2);
+  EXPECT_EQ(ir::lenAttr(slice.attrs()), 2); // the same reads on a bare map, as type rules do
   // An attribute the op does not have reads as "" or 0, never undefined behaviour; the verifier
   // is what rejects an op that lacks one its kind needs.
   EXPECT_EQ(shift.axisAttr(), "");
@@ -81,6 +82,18 @@ TEST(OpTableTest, TypedAccessorsReadTheSchemaKeys) {
             "'slice' needs attribute 'len'");
   EXPECT_EQ(ir::attributeProblem(OpKind::Slice, {{"start", int64_t(1)}, {"len", std::string("2")}}),
             "attribute 'len' of 'slice' must be an integer");
+}
+
+// The typing rules read attributes by the schema, so the Builder checks it first: code that
+// builds an op without an attribute its kind needs has a bug.
+TEST(OpTableTest, BuildingAnOpWithoutItsAttributesIsAnInternalError) {
+  ir::Module module;
+  ir::Builder builder(module.addGraph("forward").body());
+  builder.create(OpKind::Slice, {builder.input("x", ir::Type::real({4}))}, {{"len", int64_t(2)}});
+  ASSERT_FALSE(builder.status());
+  EXPECT_EQ(builder.status().error().kind, ErrorKind::Internal);
+  EXPECT_EQ(builder.status().error().message,
+            "<unknown>: internal error: 'slice' needs attribute 'start'");
 }
 
 TEST(OpTableTest, IndexOfAnOpOfAnotherBlockIsAnInternalError) {
