@@ -3,10 +3,12 @@
 #include "runtime/Product.h"
 
 #include "runtime/Gemm.h"
+#include "runtime/ProductTuning.h"
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -41,6 +43,22 @@ ProductTileShape productTileShape(ProductIsa isa, int64_t rows) {
   return {std::max<int64_t>(rows, 1), panels};
 }
 
+namespace {
+
+/// The partial sums between reduction blocks are stored in `out`: an addend that overlaps `out`
+/// would be overwritten before the last block adds it, so such a product is never blocked.
+bool addendOverlapsOut(const rnnc_rt_product &product, int64_t elementBytes) {
+  if (!product.addend)
+    return false;
+  auto *out = static_cast<const char *>(product.out);
+  auto *addend = static_cast<const char *>(product.addend);
+  int64_t outBytes = ((product.rows - 1) * product.outRowStride + product.m) * elementBytes;
+  int64_t addendBytes = ((product.rows - 1) * product.addendRowStride + product.m) * elementBytes;
+  return addend < out + outBytes && out < addend + addendBytes;
+}
+
+} // namespace
+
 ProductBlocking productBlocking(ProductIsa isa, const rnnc_rt_product &product,
                                 int64_t elementBytes) {
   ProductBlocking blocking;
@@ -54,17 +72,8 @@ ProductBlocking productBlocking(ProductIsa isa, const rnnc_rt_product &product,
   int64_t longest = std::max<int64_t>(kPanelBlockBytes / panelStepBytes, 16);
   int64_t reductionBlocks = (product.k + longest - 1) / longest;
   blocking.reduction = std::max<int64_t>((product.k + reductionBlocks - 1) / reductionBlocks, 1);
-  // The partial sums between reduction blocks are stored in `out`: an addend that overlaps
-  // `out` would be overwritten before the last block adds it, so such a product is not blocked.
-  if (product.addend && product.k > blocking.reduction) {
-    auto *out = static_cast<const char *>(product.out);
-    auto *addend = static_cast<const char *>(product.addend);
-    int64_t outBytes = ((product.rows - 1) * product.outRowStride + product.m) * elementBytes;
-    int64_t addendBytes =
-        ((product.rows - 1) * product.addendRowStride + product.m) * elementBytes;
-    if (addend < out + outBytes && out < addend + addendBytes)
-      blocking.reduction = product.k;
-  }
+  if (addendOverlapsOut(product, elementBytes))
+    blocking.reduction = product.k;
   int64_t rowBlockRows = kRowBlockBytes / (blocking.reduction * elementBytes);
   blocking.rowBlockTiles = std::max<int64_t>(rowBlockRows / blocking.tile.rows, 1);
   return blocking;
@@ -188,8 +197,25 @@ void runProduct(ThreadPool *pool, const rnnc_rt_product &product,
   else
     call.tiles = kernels.f64;
   int64_t panelLanes = kPanelBytes / static_cast<int64_t>(sizeof(T));
-  parallelTiles(pool, &runTiles<T>, &call, productTileCount(product, call.blocking.tile, panelLanes),
-                product.rows * product.k * product.m);
+  int64_t work = product.rows * product.k * product.m;
+  auto run = [&] {
+    parallelTiles(pool, &runTiles<T>, &call,
+                  productTileCount(product, call.blocking.tile, panelLanes), work);
+  };
+  ProductTuner *tuner = blocking ? nullptr : ProductTuner::process();
+  if (!tuner || work < ProductTuner::kMinimumWork || addendOverlapsOut(product, sizeof(T))) {
+    run();
+    return;
+  }
+  ProductShapeKey key{static_cast<int64_t>(isa), sizeof(T), product.rows, product.m, product.k,
+                      product.xColumnStride != 1, pool ? pool->size() : 1};
+  ProductTuner::Choice choice = tuner->choose(key, call.blocking);
+  call.blocking = choice.blocking;
+  auto start = std::chrono::steady_clock::now();
+  run();
+  if (choice.candidate >= 0)
+    tuner->record(key, choice.candidate,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 template void runProduct<float>(ThreadPool *, const rnnc_rt_product &, const ProductBlocking *);

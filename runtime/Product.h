@@ -57,8 +57,9 @@ ProductBlocking productBlocking(ProductIsa isa, const rnnc_rt_product &product,
                                 int64_t elementBytes);
 
 /// Runs `product` on the threads of `pool` (null: the calling thread) with the micro-kernels of
-/// productIsaFor(product.vectorBytes), blocked as productBlocking says, or as `blocking` says
-/// when it is given (tests, tuning).
+/// productIsaFor(product.vectorBytes), blocked as `blocking` says when it is given (tests), else
+/// as the process's ProductTuner chose for the shape by measurement (ProductTuning.h), else as
+/// productBlocking says. Every blocking gives the same bits.
 template <typename T>
 void runProduct(ThreadPool *pool, const rnnc_rt_product &product,
                 const ProductBlocking *blocking = nullptr);
