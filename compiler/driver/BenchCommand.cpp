@@ -11,7 +11,9 @@
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/BenchmarkCase.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelLoading.h"
 
 #include <algorithm>
 #include <chrono>
@@ -63,7 +65,7 @@ Expected<std::optional<BenchSettings>> parseBenchCommandLine(const std::vector<s
 
   BenchSettings settings;
   settings.spec.modelPath = **modelPath;
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return dims.takeError();
   settings.spec.dims = *dims;
@@ -186,7 +188,7 @@ Status benchCommand(const std::vector<std::string> &args) {
   if (!*parsed)
     return Status::ok();
   const BenchSettings &settings = **parsed;
-  auto backend = backend::createBackend(settings.backend, settings.backendOptions);
+  auto backend = model::createBackend(settings.backend, settings.backendOptions);
   if (!backend)
     return backend.takeError();
   auto benchmark = BenchmarkCase::create(settings.spec);

@@ -16,8 +16,9 @@
 #include "compiler/aot/ModelLibrary.h"
 #include "compiler/codegen/Target.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/ModelData.h"
 #include "compiler/passes/Pipeline.h"
 
 #include <llvm/Support/raw_ostream.h>
@@ -55,7 +56,7 @@ Expected<std::vector<aot::LibraryGraph>> graphsToCompile(ir::Module &module,
   options.backward = name == "backward" && !module.findGraph("backward");
   if (auto report = passes::runPipeline(module, options); !report)
     return report.takeError();
-  auto graph = findGraph(module, name);
+  auto graph = model::findGraph(module, name);
   if (!graph)
     return graph.takeError();
   return std::vector<aot::LibraryGraph>{{name, *graph}};

@@ -2,6 +2,7 @@
 // (scans as clusters with their one-step delays) or, with --unfold N, the unfolded
 // computational graph.
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/model/ModelLoading.h"
 #include "ir/Dot.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
@@ -28,14 +29,14 @@ int runGraph(const std::vector<std::string> &args) {
   }
   if (commandLine.positional().size() != 1)
     return reportError(Error::user("graph expects one input file\n" + commandLine.usage()));
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return reportError(dims.error());
   auto unfoldSteps = commandLine.getInt("--unfold", 0, 1, 1 << 16);
   if (!unfoldSteps)
     return reportError(unfoldSteps.error());
 
-  auto module = loadModule(commandLine.positional()[0], *dims);
+  auto module = model::loadModule(commandLine.positional()[0], *dims);
   if (!module)
     return reportError(module.error());
   if ((*module)->graphs().empty())

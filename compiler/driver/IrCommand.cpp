@@ -3,6 +3,7 @@
 // steps.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/ModelLoading.h"
 #include "ir/Printer.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
@@ -45,7 +46,7 @@ int runIr(const std::vector<std::string> &args) {
   }
   if (commandLine.positional().size() != 1)
     return reportError(Error::user("ir expects one input file\n" + commandLine.usage()));
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return reportError(dims.error());
   auto unfoldSteps = commandLine.getInt("--unfold", 0, 1, 1 << 20);
@@ -59,7 +60,7 @@ int runIr(const std::vector<std::string> &args) {
   if (!pipelineFlags)
     return reportError(pipelineFlags.error());
 
-  auto module = loadModule(commandLine.positional()[0], *dims);
+  auto module = model::loadModule(commandLine.positional()[0], *dims);
   if (!module)
     return reportError(module.error());
   if (backward || commandLine.has("--hoist")) {

@@ -8,11 +8,15 @@
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
 // Parameters are checked against the model before anything runs (a missing, misshapen or
 // unknown tensor is an error naming it); the data are checked by the backend. --backend names
-// what runs the graph, from the table of compiler/backend/Backend.h.
+// what runs the graph, from the table of compiler/model/BackendRegistry.h.
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -38,9 +42,9 @@ struct RunSettings {
 
 /// A backend from the table.
 Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &name) {
-  std::vector<std::string> available = backend::backendNames();
+  std::vector<std::string> available = model::backendNames();
   if (std::find(available.begin(), available.end(), name) != available.end())
-    return backend::createBackend(name);
+    return model::createBackend(name);
   return Error::user("unknown backend '" + name + "' (expected interp, jit or aot)");
 }
 
@@ -73,7 +77,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
 
   RunSettings settings;
   settings.modelPath = **modelPath;
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return dims.takeError();
   settings.dims = *dims;
@@ -149,7 +153,7 @@ Expected<const ir::Graph *> backwardGraph(ir::Module &module, const RunSettings 
   if (!derived)
     return derived.takeError();
   report = derived->autodiff;
-  return findGraph(module, "backward");
+  return model::findGraph(module, "backward");
 }
 
 Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings,
@@ -166,13 +170,13 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
   hoistOnly.backward = false;
   if (auto hoisted = passes::runPipeline(module, hoistOnly); !hoisted)
     return hoisted.takeError();
-  return findGraph(module, "forward");
+  return model::findGraph(module, "forward");
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
 /// step prints its elements separated by commas).
 void printGenerated(const ir::Graph &generate, const TensorMap &outputs, const ir::Batch &batch) {
-  for (const ir::Op *input : generatedInputs(generate)) {
+  for (const ir::Op *input : model::generatedInputs(generate)) {
     const std::string &name = input->stringAttr("name"), &axis = input->result()->type().axis;
     auto output = outputs.find(name);
     if (output == outputs.end() || output->second.rank() < 2)
@@ -227,10 +231,10 @@ Status runCommand(const std::vector<std::string> &args) {
     return Status::ok();
   const RunSettings &settings = **parsed;
 
-  auto module = loadModule(settings.modelPath, settings.dims);
+  auto module = model::loadModule(settings.modelPath, settings.dims);
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
   std::optional<passes::AutodiffReport> autodiffReport;
@@ -241,29 +245,29 @@ Status runCommand(const std::vector<std::string> &args) {
   auto params = readSafetensors(settings.paramsPath);
   if (!params)
     return params.takeError();
-  if (Status checked = checkParameters(**forward, *params, settings.paramsPath); !checked)
+  if (Status checked = model::checkParameters(**forward, *params, settings.paramsPath); !checked)
     return checked;
   TensorMap data;
   if (settings.inputsPath) {
     auto read = readSafetensors(*settings.inputsPath);
     if (!read)
       return read.takeError();
-    if (Status checked = checkDataNames(**forward, *read, *settings.inputsPath); !checked)
+    if (Status checked = model::checkDataNames(**forward, *read, *settings.inputsPath); !checked)
       return checked;
     data = read.take();
   }
 
-  auto lengths = extractLengths(**forward, data);
+  auto lengths = model::extractLengths(**forward, data);
   if (!lengths)
     return lengths.takeError();
-  TensorMap graphInputs = graphData(**graph, data);
+  TensorMap graphInputs = model::graphData(**graph, data);
   ir::Batch batch;
   batch.params = &*params;
   batch.data = &graphInputs;
   batch.lengths = *lengths;
   if (settings.generateSteps > 0)
-    if (Status generation =
-            setUpGeneration(**graph, graphInputs, settings.generateSteps, settings.maxPrime, batch);
+    if (Status generation = model::setUpGeneration(**graph, graphInputs, settings.generateSteps,
+                                                   settings.maxPrime, batch);
         !generation)
       return generation;
 
@@ -282,7 +286,7 @@ Status runCommand(const std::vector<std::string> &args) {
   if (!outputs)
     return outputs.takeError();
 
-  SafetensorsMetadata metadata = modelMetadata(**module);
+  SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["graph"] = (*graph)->name();
   if (Status written = writeSafetensors(settings.outputPath, *outputs, metadata); !written)
     return written;
@@ -293,12 +297,12 @@ Status runCommand(const std::vector<std::string> &args) {
     Tensor value = loss->second.convert(DType::F64);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.9g", value.values<double>()[0]);
-    std::cout << "loss = " << buffer << " (batch " << batchSizeOf(**graph, graphInputs, batch)
-              << ")\n";
+    std::cout << "loss = " << buffer << " (batch "
+              << model::batchSizeOf(**graph, graphInputs, batch) << ")\n";
   }
   if (settings.report && autodiffReport)
     printMemoryReport(*autodiffReport, paddedSteps(graphInputs, **graph),
-                      batchSizeOf(**graph, graphInputs, batch));
+                      model::batchSizeOf(**graph, graphInputs, batch));
   return Status::ok();
 }
 
