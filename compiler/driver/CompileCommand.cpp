@@ -21,8 +21,6 @@
 #include "compiler/model/ModelData.h"
 #include "compiler/passes/Pipeline.h"
 
-#include <llvm/Support/raw_ostream.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -141,19 +139,13 @@ Status compileCommand(const std::vector<std::string> &args) {
     header = text.take();
   }
 
-  std::string bytes;
-  if (emit == "llvm") {
-    llvm::raw_string_ostream stream(bytes);
-    compiled->module->print(stream, nullptr);
-  } else {
-    auto code = aot::emitMachineCode(*compiled->module, **machine,
-                                     emit == "obj" ? aot::MachineCodeKind::Object
-                                                   : aot::MachineCodeKind::Assembly);
-    if (!code)
-      return code.takeError();
-    bytes = code.take();
-  }
-  if (Status written = writeOutput(outputPath, bytes); !written)
+  auto code = aot::emitMachineCode(*compiled->module, **machine,
+                                   emit == "obj"   ? aot::MachineCodeKind::Object
+                                   : emit == "asm" ? aot::MachineCodeKind::Assembly
+                                                   : aot::MachineCodeKind::LlvmIr);
+  if (!code)
+    return code.takeError();
+  if (Status written = writeOutput(outputPath, *code); !written)
     return written;
   if (header)
     return writeOutput(commandLine.get("--header"), *header);
