@@ -28,17 +28,6 @@
 namespace rnnc::driver {
 namespace {
 
-Status writeOutput(const std::optional<std::string> &path, const std::string &bytes) {
-  if (!path || *path == "-") {
-    std::cout << bytes;
-    return Status::ok();
-  }
-  std::ofstream out(*path, std::ios::binary);
-  if (!(out << bytes) || !out.flush())
-    return Error::user("cannot write '" + *path + "'");
-  return Status::ok();
-}
-
 /// The graphs to compile: the one --graph names (deriving the backward when it is asked for),
 /// else the whole library, else forward alone.
 Expected<std::vector<aot::LibraryGraph>> graphsToCompile(ir::Module &module,

@@ -2,6 +2,7 @@
 
 #include "compiler/model/ModelLoading.h"
 
+#include <fstream>
 #include <iostream>
 #include <new>
 
@@ -35,14 +36,62 @@ Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
   return std::optional<std::string>(positional[0]);
 }
 
+Expected<std::optional<ModelArgument>> parseModelCommandLine(CommandLine &commandLine,
+                                                             const std::vector<std::string> &args,
+                                                             const std::string &synopsis) {
+  auto path = parseCommandLine(commandLine, args, synopsis, "model file");
+  if (!path)
+    return path.takeError();
+  if (!*path)
+    return std::optional<ModelArgument>();
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return dims.takeError();
+  return std::optional<ModelArgument>(ModelArgument{**path, *dims});
+}
+
+Expected<std::optional<ModelArgument>>
+parseInputFileCommandLine(CommandLine &commandLine, const std::vector<std::string> &args,
+                          const std::string &command) {
+  if (Status status = commandLine.parse(args); !status)
+    return status.takeError();
+  if (commandLine.has("--help")) {
+    std::cout << "usage: rnnc " << command << " <file.rnn|file.rnnir> [options]\n"
+              << commandLine.usage();
+    return std::optional<ModelArgument>();
+  }
+  if (commandLine.positional().size() != 1)
+    return Error::user(command + " expects one input file\n" + commandLine.usage());
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
+  if (!dims)
+    return dims.takeError();
+  return std::optional<ModelArgument>(ModelArgument{commandLine.positional()[0], *dims});
+}
+
+Status writeOutput(const std::optional<std::string> &path, const std::string &bytes) {
+  if (!path || *path == "-") {
+    std::cout << bytes;
+    return Status::ok();
+  }
+  std::ofstream out(*path, std::ios::binary);
+  if (!(out << bytes) || !out.flush())
+    return Error::user("cannot write '" + *path + "'");
+  return Status::ok();
+}
+
 Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name) {
   if (auto value = commandLine.get(name))
     return *value;
   return Error::user("option '" + name + "' is required");
 }
 
-void declareDimOverrides(CommandLine &commandLine) {
-  commandLine.listOption("-D", "NAME=VALUE", "override a dim of the model (repeatable)");
+void declareDimOverrides(CommandLine &commandLine, const std::string &help) {
+  commandLine.listOption("-D", "NAME=VALUE", help);
+}
+
+void declareBackendOption(CommandLine &commandLine, const std::string &metavar,
+                          const std::string &defaultBackend) {
+  commandLine.option("--backend", metavar, "what runs the model (default " + defaultBackend + ")");
 }
 
 Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,

@@ -54,8 +54,9 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   declareDimOverrides(commandLine);
   commandLine.option("--params", "FILE", "the parameters (safetensors)")
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
-      .option("-o", "FILE", "the safetensors file to write the outputs to")
-      .option("--backend", "jit|aot|interp", "what runs the model (default jit)")
+      .option("-o", "FILE", "the safetensors file to write the outputs to");
+  declareBackendOption(commandLine, "jit|aot|interp", "jit");
+  commandLine
       .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
       .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
       .option("--generate", "N", "generate N steps after each example's prime")
@@ -63,24 +64,20 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
       .option("--seed", "S", "seed of the sampling in generation (default 0)")
       .flag("--greedy", "generate the most likely token instead of sampling");
   declarePipelineFlags(commandLine); // with --grad
-  auto modelPath = parseCommandLine(commandLine, args,
-                                    "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
-                                    "FILE -o FILE [--backend jit|aot|interp] [--precision f32|f64] "
-                                    "[--grad [--truncate K] [--checkpoint K] [--report] "
-                                    "[--print-ir-after-all] | --generate N [--prime P] "
-                                    "[--seed S] [--greedy]]",
-                                    "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+  auto model = parseModelCommandLine(commandLine, args,
+                                     "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
+                                     "FILE -o FILE [--backend jit|aot|interp] [--precision "
+                                     "f32|f64] [--grad [--truncate K] [--checkpoint K] [--report] "
+                                     "[--print-ir-after-all] | --generate N [--prime P] "
+                                     "[--seed S] [--greedy]]");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<RunSettings>();
 
   RunSettings settings;
-  settings.modelPath = **modelPath;
-  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.dims = *dims;
+  settings.modelPath = (*model)->path;
+  settings.dims = (*model)->dims;
   settings.backend = commandLine.get("--backend").value_or("jit");
   if (auto backend = selectBackend(settings.backend); !backend)
     return backend.takeError();

@@ -78,23 +78,19 @@ parseSampleCommandLine(const std::vector<std::string> &args) {
       .option("--prime", "TEXT", "text to start from (default: a newline)")
       .option("-n", "N", "characters to generate (default 200)")
       .option("--temperature", "TAU", "divide the logits by TAU; 0: most likely (default 1)")
-      .option("--seed", "S", "seed of the sampling (default 0)")
-      .option("--backend", "NAME", "what runs the model (default interp)");
-  auto modelPath = parseCommandLine(commandLine, args,
-                                    "rnnc sample MODEL --params FILE [--prime TEXT] [-n N] "
-                                    "[--temperature TAU] [--seed S] [--backend NAME] "
-                                    "[-D NAME=VALUE]...",
-                                    "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+      .option("--seed", "S", "seed of the sampling (default 0)");
+  declareBackendOption(commandLine, "NAME", "interp");
+  auto model = parseModelCommandLine(commandLine, args,
+                                     "rnnc sample MODEL --params FILE [--prime TEXT] [-n N] "
+                                     "[--temperature TAU] [--seed S] [--backend NAME] "
+                                     "[-D NAME=VALUE]...");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<SampleSettings>();
   SampleSettings settings;
-  settings.modelPath = **modelPath;
-  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.dims = *dims;
+  settings.modelPath = (*model)->path;
+  settings.dims = (*model)->dims;
   auto paramsPath = requiredOption(commandLine, "--params");
   if (!paramsPath)
     return paramsPath.takeError();

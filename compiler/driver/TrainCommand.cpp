@@ -11,7 +11,6 @@
 #include "compiler/driver/PipelineFlags.h"
 #include "compiler/driver/TrainingLog.h"
 #include "compiler/driver/TrainingProgress.h"
-#include "compiler/model/ModelLoading.h"
 #include "compiler/model/Trainer.h"
 #include "runtime/Optimizer.h"
 #include "runtime/SyntheticTasks.h"
@@ -107,27 +106,23 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--save", "FILE", "checkpoint file, written at each evaluation and at the end")
       .option("--resume", "FILE", "continue from a checkpoint")
       .option("--log", "FILE", "CSV file of the loss curve, one line per step")
-      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves")
-      .option("--backend", "NAME", "what runs the model (default interp)")
-      .option("--threads", "N", "split each batch over N threads (default 1)");
-  auto modelPath = parseCommandLine(
+      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves");
+  declareBackendOption(commandLine, "NAME", "interp");
+  commandLine.option("--threads", "N", "split each batch over N threads (default 1)");
+  auto model = parseModelCommandLine(
       commandLine, args,
       "rnnc train MODEL (--data PATH | --task NAME) (--steps N | --minutes M) [--batch B] "
       "[--seq T] [--optimizer adam|sgd] [--lr LR] [--clip NORM] [--seed S] [--save FILE] "
       "[--resume FILE] [--log FILE.csv] [--plot FILE.svg|png] [--backend NAME] "
-      "[-D NAME=VALUE]...",
-      "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+      "[-D NAME=VALUE]...");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<TrainSettings>();
 
   TrainSettings settings;
-  settings.trainer.modelPath = **modelPath;
-  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.trainer.dims = *dims;
+  settings.trainer.modelPath = (*model)->path;
+  settings.trainer.dims = (*model)->dims;
   if (commandLine.has("--data") == commandLine.has("--task"))
     return Error::user("give the training data: --data PATH (a text corpus) or --task NAME (a "
                        "synthetic task: " +

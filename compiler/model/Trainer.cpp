@@ -280,16 +280,17 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
   return trainer;
 }
 
-/// Runs `task(i, thread)` for every i in [0, count) on the pool (thread k runs i = k,
-/// k + threads, …, so item i always runs on the same backend instance) and returns the first
-/// error in index order.
+/// Runs `task(i, part)` for every i in [0, count) on the pool: part k of the pool's run takes
+/// i = k, k + parts, … on backend instance k (whichever thread runs the part, one part uses one
+/// instance at a time), so item i always runs on the same instance. Returns the first error in
+/// index order.
 Status Trainer::runConcurrently(size_t count, const std::function<Status(size_t, size_t)> &task) {
   std::vector<Status> results(count);
-  size_t threads = size_t(pool_->size());
-  pool_->run([&](int thread) {
-    for (size_t i = size_t(thread); i < count; i += threads) {
+  size_t parts = size_t(pool_->size());
+  pool_->run([&](int part) {
+    for (size_t i = size_t(part); i < count; i += parts) {
       try {
-        results[i] = task(i, size_t(thread));
+        results[i] = task(i, size_t(part));
       } catch (const std::bad_alloc &) { // the caller catches it on its own thread only
         results[i] = Error::user("out of memory");
       }
@@ -306,8 +307,8 @@ Status Trainer::runConcurrently(size_t count, const std::function<Status(size_t,
 /// per item for a task.
 Expected<double> Trainer::heldOutLoss() {
   std::vector<GraphRun> runs(evaluation_.size());
-  auto evaluate = [&](size_t i, size_t thread) {
-    return runOnChunk(params_, *backends_[thread], *graphs_.forward, evaluation_[i], runs[i]);
+  auto evaluate = [&](size_t i, size_t part) {
+    return runOnChunk(params_, *backends_[part], *graphs_.forward, evaluation_[i], runs[i]);
   };
   if (Status status = runConcurrently(runs.size(), evaluate); !status)
     return status.takeError();
@@ -338,8 +339,8 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
     steps += windows.back().steps;
   }
   std::vector<GraphRun> runs(windows.size());
-  auto differentiate = [&](size_t i, size_t thread) {
-    return runOnChunk(params_, *backends_[thread], *graphs_.backward, windows[i], runs[i]);
+  auto differentiate = [&](size_t i, size_t part) {
+    return runOnChunk(params_, *backends_[part], *graphs_.backward, windows[i], runs[i]);
   };
   if (Status status = runConcurrently(runs.size(), differentiate); !status)
     return status.takeError();

@@ -163,10 +163,11 @@ private:
   int64_t step_ = 0;
   std::optional<TaskScore> score_;
   int64_t scoredStep_ = 0;
-  /// One backend per thread: the Backend interface does not promise that one instance may run
-  /// graphs concurrently (a compiled backend keeps its workspace), so threads never share one.
+  /// One backend per thread (per part of the pool's runs): the Backend interface does not
+  /// promise that one instance may run graphs concurrently (a compiled backend keeps its
+  /// workspace), so two parts never share one.
   std::vector<std::unique_ptr<backend::Backend>> backends_;
-  std::unique_ptr<ThreadPool> pool_; ///< `threads` threads, the caller's included.
+  std::unique_ptr<ThreadPool> pool_; ///< `threads` threads and parts, the caller's included.
 };
 
 } // namespace rnnc::model
