@@ -9,8 +9,9 @@
 //             the same tokens and values (double), and greedy generation in float;
 //   errors    a bad batch gives the interpreter's message, word for word.
 #include "compiler/backend/Backend.h"
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 #include "ir/Interpreter.h"
 
@@ -35,7 +36,7 @@ constexpr int64_t kBatch = 3, kSteps = 6, kMaxDim = 9;
 const std::vector<std::string> kBackends = {"jit", "aot"};
 
 std::unique_ptr<backend::Backend> compiledBackend(const std::string &name) {
-  auto backend = backend::createBackend(name);
+  auto backend = model::createBackend(name);
   EXPECT_TRUE(backend) << backend.error().message;
   return backend ? backend.take() : nullptr;
 }
@@ -83,18 +84,18 @@ struct ModelBatch {
 ModelBatch randomBatch(const ir::Graph &graph, DType dtype, bool equalLengths = false,
                        int64_t examples = kBatch, int64_t steps = kSteps) {
   ModelBatch result;
-  auto params = driver::initializeParameters(graph, 7, dtype);
+  auto params = model::initializeParameters(graph, 7, dtype);
   EXPECT_TRUE(params) << params.error().message;
   if (params)
     result.params = params.take();
-  driver::RandomDataOptions options;
+  model::RandomDataOptions options;
   options.batch = examples;
   options.steps = steps;
   options.variableLengths = !equalLengths;
   options.seed = 5;
   options.realType = dtype;
-  result.data = driver::randomData(graph, options);
-  auto lengths = driver::extractLengths(graph, result.data);
+  result.data = model::randomData(graph, options);
+  auto lengths = model::extractLengths(graph, result.data);
   EXPECT_TRUE(lengths) << lengths.error().message;
   result.batch.params = &result.params;
   result.batch.data = &result.data;
@@ -181,7 +182,7 @@ TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
     GTEST_SKIP() << "no generate clause";
   std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
   ASSERT_NE(jit, nullptr);
-  std::vector<const ir::Op *> generated = driver::generatedInputs(*generate);
+  std::vector<const ir::Op *> generated = model::generatedInputs(*generate);
   ASSERT_FALSE(generated.empty());
   for (ir::Precision precision : {ir::Precision::Double, ir::Precision::Float}) {
     SCOPED_TRACE(precision == ir::Precision::Float ? "float, greedy" : "double, sampled");
