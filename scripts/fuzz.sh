@@ -6,8 +6,18 @@
 # fixing it, copy it to fuzz/regressions/<target>/ so that ctest replays it (docs/fuzzing.md).
 #
 # usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: model ir safetensors
+#        bash scripts/fuzz.sh --models N [FIRST]         N random models (RandomModelTest) from
+#                                                        seed FIRST (default 1000) against the
+#                                                        interpreter, in ./build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--models" ]; then
+  count=${2:?usage: bash scripts/fuzz.sh --models N [FIRST]} first=${3:-1000}
+  bash scripts/build.sh > /dev/null
+  RNNC_RANDOM_MODELS=$count RNNC_RANDOM_MODELS_FIRST=$first build/test/unit/RandomModelTest \
+    --gtest_filter='RandomModelTest.CompiledBackends*'
+  exit
+fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
