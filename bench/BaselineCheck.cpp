@@ -10,6 +10,7 @@
 #include "bench/ShapeSuite.h"
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/BenchmarkCase.h"
+#include "compiler/model/BackendRegistry.h"
 #ifdef RNNC_BENCH_ONEDNN
 #include "bench/OneDnnRnn.h"
 #endif
@@ -131,7 +132,7 @@ Expected<std::string> checkCase(const std::string &modelPath,
   if (!source)
     return source.takeError();
   perturbParameters((*source)->params());
-  auto jit = backend::createBackend("jit", rnnc);
+  auto jit = model::createBackend("jit", rnnc);
   if (!jit)
     return jit.takeError();
   auto outputs = (*source)->run(**jit, 1);

@@ -21,6 +21,7 @@
 #include "bench/ShapeSuite.h"
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/BenchmarkCase.h"
+#include "compiler/model/BackendRegistry.h"
 #ifdef RNNC_BENCH_ONEDNN
 #include "bench/OneDnnRnn.h"
 #endif
@@ -88,7 +89,7 @@ SharedCase &sharedCase(size_t shapeIndex, BenchmarkMode mode, const SuiteOptions
     }
     shared.eigen = eigen.take();
   }
-  auto jit = backend::createBackend("jit", options.rnnc);
+  auto jit = model::createBackend("jit", options.rnnc);
   if (!jit) {
     shared.failure = jit.takeError();
     return shared;
@@ -288,7 +289,7 @@ int main(int argc, char **argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
   // An unknown --rnnc_cpu is an error now, not a failure of every rnnc row.
-  if (auto jit = rnnc::backend::createBackend("jit", options.rnnc); !jit) {
+  if (auto jit = rnnc::model::createBackend("jit", options.rnnc); !jit) {
     std::cerr << "rnnc_bench_suite: --rnnc_cpu: " << jit.error().message << "\n";
     return 2;
   }

@@ -196,6 +196,26 @@ def avx2_table(results_dir):
     return lines, notes
 
 
+def loaded_table(results_dir):
+    """rnnc's S2 and L1 training on 1 and 2 threads while a busy process runs on every core
+    (run.sh step 7), beside the same rows on the quiet machine (step 1)."""
+    loaded = suite_times(load_json(os.path.join(results_dir, "suite-loaded.json")))
+    quiet = suite_times(load_json(os.path.join(results_dir, "suite.json")))
+    if not loaded:
+        return ["(not measured)"]
+    lines = ["| shape | threads | quiet ms | loaded ms | loaded ÷ quiet |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    for shape in ("S2", "L1"):
+        for threads in (1, 2):
+            with_load = loaded.get((shape, "train", threads, "rnnc"), (None, 0))[0]
+            without = quiet.get((shape, "train", threads, "rnnc"), (None, 0))[0]
+            if with_load is None:
+                continue
+            lines.append(f"| {shape} | {threads} | {number(without)} | {number(with_load)} | "
+                         f"{ratio_cell(with_load, without)} |")
+    return lines
+
+
 def rnnc_train_throughput(path):
     """Median tokens/s over the logged steps of `rnnc train --log`, without the first two
     (compilation and first-touch of the workspace)."""
@@ -355,6 +375,11 @@ def report(results_dir):
         "`rnnc bench MODEL --batch 8 --steps 16`, an empty cache, then the same cache; ms)",
         "",
         *model_compile_table(results_dir),
+        "",
+        "### Training with a competing load: one busy process per core (`run.sh` step 7; "
+        "median ms)",
+        "",
+        *loaded_table(results_dir),
         "",
         "### FMA peak (`rnnc_fma_peak`, registers only) and S4 training against it "
         f"({s4_train_flops() / 1e9:.1f} GFLOP a step; AVX2 rows from the AVX2 suite run)",

@@ -12,7 +12,9 @@
 #   4. JIT compile time of elman (H = 256) with `rnnc bench`: cold (an empty $XDG_CACHE_HOME) and
 #      cached (a second run with the same cache directory);
 #   5. the same for every model of examples/ and bench/models/ (bench/compile_times.py);
-#   6. the machine's FMA peak (rnnc_fma_peak), against which the report puts S4 training.
+#   6. the machine's FMA peak (rnnc_fma_peak), against which the report puts S4 training;
+#   7. rnnc's S2 and L1 training rows again while one busy process per core competes for the
+#      machine (the kernels' threads must not wait for a worker that is not running).
 # Run it on a quiet machine: every number is a wall-clock time.
 #
 # usage: bash bench/run.sh [--quick]
@@ -153,6 +155,21 @@ echo "== 5. JIT compile time of every example and bench model: cold, then cached
 echo "== 6. the machine's FMA peak"
 if [ -x "$build/bin/rnnc_fma_peak" ]; then
   "$build/bin/rnnc_fma_peak" > "$results/fma-peak.json"
+fi
+
+echo "== 7. S2 and L1 training with a competing load (one busy process per core)"
+if [ -n "$suite_target" ]; then
+  busy=()
+  for _ in $(seq "$cores"); do
+    (while :; do :; done) &
+    busy+=($!)
+  done
+  "$build/bin/rnnc_bench_suite" --benchmark_repetitions="$repetitions" \
+    --benchmark_report_aggregates_only=true --benchmark_min_time="$min_time" \
+    --benchmark_filter='^(S2|L1)/train/threads:[12]/rnnc/' \
+    --benchmark_out="$results/suite-loaded.json" --benchmark_out_format=json || true
+  kill "${busy[@]}"
+  wait "${busy[@]}" 2> /dev/null || true
 fi
 
 echo "== results (also in $results/results.md and bench/README.md)"

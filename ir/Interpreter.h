@@ -2,7 +2,7 @@
 // at a time, exactly as docs/ir.md states the semantics. It is the oracle every pass and backend
 // is tested against, so it is written for clarity, not speed.
 //
-// Tensor layout (docs/language.md, the same as the driver's ModelData.h):
+// Tensor layout (docs/language.md, the same as compiler/model/ModelData.h):
 //   params           by their names, unbatched, F32 or F64 (converted to the run's precision)
 //   inputs, targets  by their names; sequences time-major [T, B, ...], static values [B, ...];
 //                    tokens I32, reals F32 or F64

@@ -15,8 +15,8 @@ extern "C" {
 typedef struct rnnc_rt_context rnnc_rt_context;
 
 /// The argument block of a kernel. Per-axis arrays are indexed by the kernel's axis numbering and
-/// per-leaf arrays by its parameter, data and output numbering
-/// (compiler/codegen/KernelInterface.h).
+/// per-leaf arrays by its parameter, data and output numbering (KernelPlan::axes, params, data
+/// and outputs in compiler/codegen/KernelPlan.h).
 typedef struct rnnc_rt_kernel_args {
   int64_t batchSize;
   const int64_t *paddedLengths; ///< [axes]: T of each base time axis.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <new>
+
+#include <zlib.h>
 
 namespace rnnc {
 
@@ -28,72 +31,6 @@ constexpr Glyph kFont[] = {
     {'Z', {7, 1, 2, 4, 7}},
 };
 
-/// Writes bits least significant first, as deflate packs them.
-class BitWriter {
-public:
-  explicit BitWriter(std::string &out) : out_(out) {}
-  void bits(uint32_t value, int count) {
-    for (int i = 0; i < count; ++i)
-      bit((value >> i) & 1);
-  }
-  /// A Huffman code: most significant bit first.
-  void code(uint32_t value, int length) {
-    for (int i = length - 1; i >= 0; --i)
-      bit((value >> i) & 1);
-  }
-  void flush() {
-    if (used_ > 0)
-      out_ += char(current_);
-    current_ = 0;
-    used_ = 0;
-  }
-
-private:
-  void bit(uint32_t value) {
-    current_ |= uint8_t(value << used_);
-    if (++used_ == 8)
-      flush();
-  }
-  std::string &out_;
-  uint8_t current_ = 0;
-  int used_ = 0;
-};
-
-/// A literal/length symbol in the fixed Huffman code of RFC 1951 §3.2.6.
-void writeSymbol(BitWriter &writer, int symbol) {
-  if (symbol < 144)
-    writer.code(0x30 + symbol, 8);
-  else if (symbol < 256)
-    writer.code(0x190 + symbol - 144, 9);
-  else if (symbol < 280)
-    writer.code(symbol - 256, 7);
-  else
-    writer.code(0xC0 + symbol - 280, 8);
-}
-
-constexpr int kLengthBase[] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                               31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr int kLengthExtra[] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
-                                2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr int kDistanceBase[] = {1,    2,    3,    4,    5,    7,    9,    13,    17,    25,
-                                 33,   49,   65,   97,   129,  193,  257,  385,   513,   769,
-                                 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr int kDistanceExtra[] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
-                                  6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
-
-void writeMatch(BitWriter &writer, int length, int distance) {
-  int l = 28;
-  while (kLengthBase[l] > length)
-    --l;
-  writeSymbol(writer, 257 + l);
-  writer.bits(uint32_t(length - kLengthBase[l]), kLengthExtra[l]);
-  int d = 29;
-  while (kDistanceBase[d] > distance)
-    --d;
-  writer.code(uint32_t(d), 5);
-  writer.bits(uint32_t(distance - kDistanceBase[d]), kDistanceExtra[d]);
-}
-
 void appendBigEndian(std::string &out, uint32_t value) {
   for (int shift = 24; shift >= 0; shift -= 8)
     out += char((value >> shift) & 0xFF);
@@ -109,67 +46,22 @@ void appendChunk(std::string &png, const char *type, const std::string &data) {
 } // namespace
 
 uint32_t crc32(const uint8_t *data, size_t size, uint32_t crc) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> entries{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k)
-        c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      entries[n] = c;
-    }
-    return entries;
-  }();
-  crc = ~crc;
-  for (size_t i = 0; i < size; ++i)
-    crc = table[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  return uint32_t(::crc32_z(crc, data, size));
 }
 
 uint32_t adler32(const uint8_t *data, size_t size) {
-  uint32_t a = 1, b = 0;
-  for (size_t i = 0; i < size; ++i) {
-    a = (a + data[i]) % 65521;
-    b = (b + a) % 65521;
-  }
-  return (b << 16) | a;
+  return uint32_t(::adler32_z(::adler32_z(0, nullptr, 0), data, size));
 }
 
 std::string zlibCompress(const std::vector<uint8_t> &data) {
-  std::string out = "\x78\x01"; // deflate, 32 kB window; (0x78 * 256 + 0x01) % 31 == 0
-  BitWriter writer(out);
-  writer.bits(1, 1); // the final block
-  writer.bits(1, 2); // fixed Huffman codes
-  // Greedy LZ77: the most recent earlier position with the same three bytes, within 32 kB.
-  constexpr int kWindow = 32768, kMaxLength = 258;
-  std::vector<int64_t> lastSeen(1 << 15, -1);
-  auto hash = [&](size_t i) {
-    return (uint32_t(data[i]) << 10 ^ uint32_t(data[i + 1]) << 5 ^ uint32_t(data[i + 2])) & 0x7FFF;
-  };
-  for (size_t i = 0; i < data.size();) {
-    int length = 0;
-    int64_t candidate = -1;
-    if (i + 3 <= data.size()) {
-      uint32_t h = hash(i);
-      candidate = lastSeen[h];
-      lastSeen[h] = int64_t(i);
-      if (candidate >= 0 && int64_t(i) - candidate <= kWindow)
-        while (length < kMaxLength && i + size_t(length) < data.size() &&
-               data[size_t(candidate) + size_t(length)] == data[i + size_t(length)])
-          ++length;
-    }
-    if (length >= 3) {
-      writeMatch(writer, length, int(int64_t(i) - candidate));
-      for (size_t j = i + 1; j < i + size_t(length) && j + 3 <= data.size(); ++j)
-        lastSeen[hash(j)] = int64_t(j);
-      i += size_t(length);
-    } else {
-      writeSymbol(writer, data[i]);
-      ++i;
-    }
-  }
-  writeSymbol(writer, 256); // end of block
-  writer.flush();
-  appendBigEndian(out, adler32(data.data(), data.size()));
+  uLongf size = ::compressBound(uLong(data.size()));
+  std::string out(size, '\0');
+  // Z_BEST_SPEED: a plot's long runs compress well at any level (header 0x78 0x01).
+  int status = ::compress2(reinterpret_cast<Bytef *>(out.data()), &size, data.data(),
+                           uLong(data.size()), Z_BEST_SPEED);
+  if (status != Z_OK) // compressBound leaves room, so only memory can run out
+    throw std::bad_alloc();
+  out.resize(size);
   return out;
 }
 

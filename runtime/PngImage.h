@@ -1,9 +1,8 @@
 // A small palette image with the drawing a plot needs (lines, dots, text in a built-in 3x5
-// bitmap font drawn at twice the size) and its PNG encoding, written without any library: the
-// pixels go through deflate (fixed Huffman codes with LZ77 matches, RFC 1951) inside a zlib
-// stream (RFC 1950, Adler-32), in PNG chunks with CRC-32 (8-bit palette colour type 3, no
-// interlace, filter 0 on every row). A plot is mostly runs of one colour, so this simple
-// compressor keeps an 800x480 plot around 10 kB.
+// bitmap font drawn at twice the size) and its PNG encoding: the pixels go through zlib's
+// deflate (its fastest level, a zlib stream with Adler-32), in PNG chunks with zlib's CRC-32
+// (8-bit palette colour type 3, no interlace, filter 0 on every row). A plot is mostly runs of
+// one colour, so an 800x480 plot stays around 10 kB.
 //
 // Invariant: every pixel holds a palette index; drawing outside the image is clipped.
 #pragma once
@@ -48,11 +47,12 @@ private:
   std::vector<uint8_t> pixels_;
 };
 
-/// The CRC-32 of PNG chunks and gzip (polynomial 0xEDB88320).
+/// The CRC-32 of PNG chunks and gzip (polynomial 0xEDB88320), zlib's.
 uint32_t crc32(const uint8_t *data, size_t size, uint32_t crc = 0);
-/// The Adler-32 checksum of zlib streams.
+/// The Adler-32 checksum of zlib streams, zlib's.
 uint32_t adler32(const uint8_t *data, size_t size);
-/// A zlib stream (RFC 1950) holding `data` deflated with fixed Huffman codes.
+/// A zlib stream (RFC 1950) holding `data` deflated by zlib at its fastest level. Running out of
+/// memory throws std::bad_alloc, as the string's own allocation would.
 std::string zlibCompress(const std::vector<uint8_t> &data);
 
 } // namespace rnnc

@@ -3,9 +3,13 @@
 #include "runtime/Product.h"
 
 #include "runtime/Gemm.h"
+#include "runtime/ProductTuning.h"
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
+#include <utility>
 #include <vector>
 
 namespace rnnc {
@@ -39,27 +43,98 @@ ProductTileShape productTileShape(ProductIsa isa, int64_t rows) {
   return {std::max<int64_t>(rows, 1), panels};
 }
 
-template <typename T>
-void packProductRows(T *packed, const rnnc_rt_product &product, int64_t blockRows,
-                     int64_t blockBegin, int64_t blockEnd) {
-  // p outermost: with x read down its columns (the case this is for), step p of the blocks'
-  // rows is one contiguous run of x, read once; each block is written in order.
-  const T *x = static_cast<const T *>(product.x);
-  for (int64_t p = 0; p < product.k; ++p)
-    for (int64_t block = blockBegin; block < blockEnd; ++block) {
-      T *to = packed + block * blockRows * product.k + p * blockRows;
-      int64_t r0 = block * blockRows, rowsHere = std::min(blockRows, product.rows - r0);
-      const T *from = x + r0 * product.xRowStride + p * product.xColumnStride;
-      for (int64_t r = 0; r < rowsHere; ++r)
-        to[r] = from[r * product.xRowStride];
-      for (int64_t r = rowsHere; r < blockRows; ++r)
-        to[r] = T(0);
-    }
+namespace {
+
+/// The partial sums between reduction blocks are stored in `out`: an addend that overlaps `out`
+/// would be overwritten before the last block adds it, so such a product is never blocked.
+bool addendOverlapsOut(const rnnc_rt_product &product, int64_t elementBytes) {
+  if (!product.addend)
+    return false;
+  auto *out = static_cast<const char *>(product.out);
+  auto *addend = static_cast<const char *>(product.addend);
+  int64_t outBytes = ((product.rows - 1) * product.outRowStride + product.m) * elementBytes;
+  int64_t addendBytes = ((product.rows - 1) * product.addendRowStride + product.m) * elementBytes;
+  return addend < out + outBytes && out < addend + addendBytes;
 }
 
-template void packProductRows<float>(float *, const rnnc_rt_product &, int64_t, int64_t, int64_t);
+} // namespace
+
+ProductBlocking productBlocking(ProductIsa isa, const rnnc_rt_product &product,
+                                int64_t elementBytes) {
+  ProductBlocking blocking;
+  blocking.tile = productTileShape(isa, product.rows);
+  // A tile's panels over one reduction block fill at most kPanelBlockBytes (L1 holds them while
+  // the row tiles of a row block take turns), and a row block's x over one reduction block at
+  // most kRowBlockBytes (L2 holds it while the panel blocks take turns). Blocks of the
+  // reduction are made even, so that none is a short remainder.
+  constexpr int64_t kPanelBlockBytes = 32 << 10, kRowBlockBytes = 128 << 10;
+  int64_t panelStepBytes = blocking.tile.panels * kPanelBytes;
+  int64_t longest = std::max<int64_t>(kPanelBlockBytes / panelStepBytes, 16);
+  int64_t reductionBlocks = (product.k + longest - 1) / longest;
+  blocking.reduction = std::max<int64_t>((product.k + reductionBlocks - 1) / reductionBlocks, 1);
+  if (addendOverlapsOut(product, elementBytes))
+    blocking.reduction = product.k;
+  int64_t rowBlockRows = kRowBlockBytes / (blocking.reduction * elementBytes);
+  blocking.rowBlockTiles = std::max<int64_t>(rowBlockRows / blocking.tile.rows, 1);
+  return blocking;
+}
+
+namespace {
+
+/// packProductRows's tiles [tile, end) of x's column `column` when each is a contiguous run of
+/// Rows elements: a copy of a length known here, a few vector moves and no call.
+template <int64_t Rows, typename T>
+void copyWholeTiles(T *to, const T *column, int64_t tile, int64_t end, int64_t tileStride) {
+  for (; tile < end; ++tile, to += tileStride)
+    for (int64_t r = 0; r < Rows; ++r)
+      to[r] = column[tile * Rows + r];
+}
+
+template <typename T>
+using CopyWholeTiles = void (*)(T *, const T *, int64_t, int64_t, int64_t);
+
+template <typename T, int64_t... Rows>
+constexpr auto copyWholeTilesTable(std::integer_sequence<int64_t, Rows...>) {
+  return std::array<CopyWholeTiles<T>, sizeof...(Rows)>{&copyWholeTiles<Rows + 1, T>...};
+}
+
+} // namespace
+
+template <typename T>
+void packProductRows(T *packed, const rnnc_rt_product &product, int64_t tileRows,
+                     int64_t tileBegin, int64_t tileEnd, int64_t p0, int64_t p1) {
+  // p outermost: with x read down its columns (the case this is for), step p of the tiles'
+  // rows is one contiguous run of x, read once; each tile is written in order. A whole tile of
+  // such rows is a copy of a fixed length (copyWholeTiles); only the last, partial tile and a
+  // strided x take the element loop.
+  static constexpr auto wholeTiles =
+      copyWholeTilesTable<T>(std::make_integer_sequence<int64_t, 8>{});
+  const T *x = static_cast<const T *>(product.x);
+  const int64_t steps = p1 - p0, rowStride = product.xRowStride;
+  const int64_t fullEnd =
+      rowStride == 1 && tileRows <= 8 ? std::clamp(product.rows / tileRows, tileBegin, tileEnd)
+                                      : tileBegin;
+  for (int64_t p = p0; p < p1; ++p) {
+    const T *column = x + p * product.xColumnStride;
+    T *to = packed + (p - p0) * tileRows;
+    if (fullEnd > tileBegin) {
+      wholeTiles[tileRows - 1](to, column, tileBegin, fullEnd, tileRows * steps);
+      to += (fullEnd - tileBegin) * tileRows * steps;
+    }
+    for (int64_t tile = fullEnd; tile < tileEnd; ++tile, to += tileRows * steps) {
+      int64_t r0 = tile * tileRows;
+      int64_t rowsHere = std::clamp<int64_t>(product.rows - r0, 0, tileRows);
+      for (int64_t r = 0; r < rowsHere; ++r)
+        to[r] = column[(r0 + r) * rowStride];
+      std::fill(to + rowsHere, to + tileRows, T(0));
+    }
+  }
+}
+
+template void packProductRows<float>(float *, const rnnc_rt_product &, int64_t, int64_t, int64_t,
+                                     int64_t, int64_t);
 template void packProductRows<double>(double *, const rnnc_rt_product &, int64_t, int64_t,
-                                      int64_t);
+                                      int64_t, int64_t, int64_t);
 
 int64_t productTileCount(const rnnc_rt_product &product, ProductTileShape shape,
                          int64_t panelLanes) {
@@ -71,28 +146,27 @@ namespace {
 
 template <typename T> struct ProductCall {
   const rnnc_rt_product *product;
-  ProductTileShape shape;
+  ProductBlocking blocking;
   ProductTilesFunction<T> tiles;
-  T *packedX;
 };
-
-template <typename T> void runTiles(void *closure, int64_t begin, int64_t end) {
-  auto *call = static_cast<const ProductCall<T> *>(closure);
-  call->tiles(*call->product, call->shape, call->packedX, begin, end);
-}
-
-template <typename T> void runPackRows(void *closure, int64_t begin, int64_t end) {
-  auto *call = static_cast<const ProductCall<T> *>(closure);
-  packProductRows(call->packedX, *call->product, call->shape.rows, begin, end);
-}
 
 /// The calling thread's buffer for packed rows of x, kept between products (a weight gradient
 /// of T·B rows runs every training step).
-template <typename T> T *packBuffer(int64_t elements) {
+template <typename T> T *scratchBuffer(int64_t elements) {
   thread_local std::vector<T> buffer;
   if (static_cast<int64_t>(buffer.size()) < elements)
     buffer.resize(static_cast<size_t>(elements));
   return buffer.data();
+}
+
+template <typename T> void runTiles(void *closure, int64_t begin, int64_t end) {
+  auto *call = static_cast<const ProductCall<T> *>(closure);
+  const ProductBlocking &blocking = call->blocking;
+  T *scratch = call->product->xColumnStride != 1
+                   ? scratchBuffer<T>(blocking.rowBlockTiles * blocking.tile.rows *
+                                      blocking.reduction)
+                   : nullptr;
+  call->tiles(*call->product, blocking, scratch, begin, end);
 }
 
 const ProductKernels &kernelsFor(ProductIsa isa) {
@@ -109,29 +183,42 @@ const ProductKernels &kernelsFor(ProductIsa isa) {
 
 } // namespace
 
-template <typename T> void runProduct(ThreadPool *pool, const rnnc_rt_product &product) {
+template <typename T>
+void runProduct(ThreadPool *pool, const rnnc_rt_product &product,
+                const ProductBlocking *blocking) {
   if (product.rows <= 0 || product.m <= 0)
     return;
   ProductIsa isa = productIsaFor(product.vectorBytes);
   const ProductKernels &kernels = kernelsFor(isa);
-  ProductCall<T> call{&product,
-                      productTileShape(isa, product.rows),
-                      nullptr, nullptr};
+  ProductCall<T> call{&product, blocking ? *blocking : productBlocking(isa, product, sizeof(T)),
+                      nullptr};
   if constexpr (sizeof(T) == 4)
     call.tiles = kernels.f32;
   else
     call.tiles = kernels.f64;
-  if (product.xColumnStride != 1 && product.rows > 1) {
-    int64_t blocks = (product.rows + call.shape.rows - 1) / call.shape.rows;
-    call.packedX = packBuffer<T>(blocks * call.shape.rows * product.k);
-    parallelTiles(pool, &runPackRows<T>, &call, blocks, product.rows * product.k);
-  }
   int64_t panelLanes = kPanelBytes / static_cast<int64_t>(sizeof(T));
-  parallelTiles(pool, &runTiles<T>, &call, productTileCount(product, call.shape, panelLanes),
-                product.rows * product.k * product.m);
+  int64_t work = product.rows * product.k * product.m;
+  auto run = [&] {
+    parallelTiles(pool, &runTiles<T>, &call,
+                  productTileCount(product, call.blocking.tile, panelLanes), work);
+  };
+  ProductTuner *tuner = blocking ? nullptr : ProductTuner::process();
+  if (!tuner || work < ProductTuner::kMinimumWork || addendOverlapsOut(product, sizeof(T))) {
+    run();
+    return;
+  }
+  ProductShapeKey key{static_cast<int64_t>(isa), sizeof(T), product.rows, product.m, product.k,
+                      product.xColumnStride != 1, pool ? pool->size() : 1};
+  ProductTuner::Choice choice = tuner->choose(key, call.blocking);
+  call.blocking = choice.blocking;
+  auto start = std::chrono::steady_clock::now();
+  run();
+  if (choice.candidate >= 0)
+    tuner->record(key, choice.candidate,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
-template void runProduct<float>(ThreadPool *, const rnnc_rt_product &);
-template void runProduct<double>(ThreadPool *, const rnnc_rt_product &);
+template void runProduct<float>(ThreadPool *, const rnnc_rt_product &, const ProductBlocking *);
+template void runProduct<double>(ThreadPool *, const rnnc_rt_product &, const ProductBlocking *);
 
 } // namespace rnnc

@@ -5,7 +5,7 @@
 // A task describes its data as *slots*, the inputs then the targets in the order a model declares
 // them: each a sequence over one of the task's time axes ("source", "target", "steps") or one
 // value per example, of token ids below a vocabulary or of real vectors. The driver binds the
-// slots to a model's inputs and targets (compiler/driver/Task.h); this file knows nothing of
+// slots to a model's inputs and targets (compiler/model/Task.h); this file knows nothing of
 // models. Invariant: every example has, per slot, `steps` >= 1 for a sequence (1 for a static
 // slot), tokens.size() == steps and reals.size() == steps * size, with every id below the slot's
 // vocabulary and every sequence of one task axis of the same length.

@@ -1,6 +1,10 @@
-// ThreadPool (ThreadPool.h): a generation counter announces each task; workers spin on it for a
-// while, then sleep on a condition variable. The task pointer is written before the counter is
-// incremented (release) and read after it is seen (acquire).
+// ThreadPool (ThreadPool.h). A run is announced by incrementing the generation counter after
+// the task pointer is written (release); a thread reads the task only after it has claimed a
+// part of the generation it saw (acquire), so a worker that wakes after its run has ended finds
+// every part claimed and never reads a task that is gone. A run ends when `finished_` counts
+// every part; parts are claimed with a compare-and-swap from the previous generation, and every
+// part of every run is claimed, so each part's counter is exactly the previous generation when
+// a run starts.
 #include "runtime/ThreadPool.h"
 
 #include <algorithm>
@@ -8,11 +12,21 @@
 namespace rnnc {
 
 namespace {
-/// Polls of the generation counter before a worker goes to sleep (tens of microseconds).
+/// Polls before a worker goes to sleep, or before the waiting caller starts yielding its core
+/// (tens of microseconds).
 constexpr int kSpinPolls = 20000;
+
+void pause() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
 } // namespace
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads)
+    : claimed_(new std::atomic<uint64_t>[static_cast<size_t>(std::max(threads, 1))]) {
+  for (int part = 0; part < std::max(threads, 1); ++part)
+    claimed_[part].store(0, std::memory_order_relaxed);
   for (int worker = 1; worker < std::max(threads, 1); ++worker)
     workers_.emplace_back([this, worker] { work(worker); });
 }
@@ -28,6 +42,18 @@ ThreadPool::~ThreadPool() {
     worker.join();
 }
 
+void ThreadPool::takeParts(int first, uint64_t generation) {
+  int parts = size();
+  for (int i = 0; i < parts; ++i) {
+    int part = (first + i) % parts;
+    uint64_t previous = generation - 1;
+    if (!claimed_[part].compare_exchange_strong(previous, generation, std::memory_order_acq_rel))
+      continue;
+    (*task_)(part);
+    finished_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
 void ThreadPool::run(const std::function<void(int)> &task) {
   if (workers_.empty()) {
     task(0);
@@ -35,15 +61,20 @@ void ThreadPool::run(const std::function<void(int)> &task) {
   }
   task_ = &task;
   finished_.store(0, std::memory_order_relaxed);
+  uint64_t generation;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_acq_rel);
+    generation = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
   }
   wake_.notify_all();
-  task(0);
-  int expected = static_cast<int>(workers_.size());
-  while (finished_.load(std::memory_order_acquire) != expected)
-    std::this_thread::yield();
+  takeParts(0, generation);
+  // What is left are parts other threads are running.
+  for (int poll = 0; finished_.load(std::memory_order_acquire) != size(); ++poll) {
+    if (poll < kSpinPolls)
+      pause();
+    else
+      std::this_thread::yield();
+  }
   task_ = nullptr;
 }
 
@@ -52,9 +83,7 @@ void ThreadPool::work(int worker) {
   while (true) {
     uint64_t now = generation_.load(std::memory_order_acquire);
     for (int poll = 0; now == seen && poll < kSpinPolls; ++poll) {
-#if defined(__x86_64__)
-      __builtin_ia32_pause();
-#endif
+      pause();
       now = generation_.load(std::memory_order_acquire);
     }
     if (now == seen) {
@@ -65,8 +94,7 @@ void ThreadPool::work(int worker) {
     seen = now;
     if (stopping_.load(std::memory_order_acquire))
       return;
-    (*task_)(worker);
-    finished_.fetch_add(1, std::memory_order_acq_rel);
+    takeParts(worker, now);
   }
 }
 

@@ -3,7 +3,7 @@
 # Run as root on a fresh machine; does nothing when everything is already there.
 set -euo pipefail
 packages=(llvm-19-dev llvm-19-tools clang-19 libeigen3-dev libgtest-dev libbenchmark-dev
-          cmake ninja-build g++ python3 graphviz fortunes)
+          cmake ninja-build g++ python3 graphviz fortunes zlib1g-dev)
 # Optional peers for the parity tests and benchmarks (PyTorch; oneDNN, the bench baseline) (skipped, never passed, when absent).
 optional=(python3-torch python3-numpy libdnnl-dev)
 missing=()

@@ -1,4 +1,5 @@
-// emitMachineCode (MachineCode.h): LLVM's legacy code generation pipeline into a string.
+// emitMachineCode (MachineCode.h): LLVM's legacy code generation pipeline (or the IR printer)
+// into a string.
 #include "compiler/aot/MachineCode.h"
 
 #include <llvm/ADT/SmallString.h>
@@ -9,6 +10,13 @@ namespace rnnc::aot {
 
 Expected<std::string> emitMachineCode(llvm::Module &module, llvm::TargetMachine &machine,
                                       MachineCodeKind kind) {
+  if (kind == MachineCodeKind::LlvmIr) {
+    std::string text;
+    llvm::raw_string_ostream stream(text);
+    module.print(stream, nullptr);
+    stream.flush();
+    return text;
+  }
   llvm::SmallString<0> bytes;
   llvm::raw_svector_ostream stream(bytes);
   llvm::legacy::PassManager passes;

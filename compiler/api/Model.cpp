@@ -1,12 +1,14 @@
 // compileFile / compileString and Model (rnnc/rnnc.h): the model is loaded as the command line
-// loads it (driver::loadModule, so the same -D checks and diagnostics), the backward graph is
+// loads it (model::loadModule, so the same -D checks and diagnostics), the backward graph is
 // derived by the pass pipeline as `rnnc run --grad` derives it, and every call checks and runs a
 // batch as `rnnc run` does: the same tensor names, lengths tensors, generation set-up and
 // backend contract (compiler/backend/Backend.h), hence the same messages.
 #include "compiler/api/ModelState.h"
 
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 
 namespace rnnc {
@@ -79,7 +81,7 @@ Result<Model> compileModule(Expected<std::unique_ptr<ir::Module>> module,
     return detail::toFailure(module.takeError());
   auto state = std::make_unique<ModelState>();
   state->module = module.take();
-  auto forward = driver::findGraph(*state->module, "forward");
+  auto forward = model::findGraph(*state->module, "forward");
   if (!forward)
     return detail::toFailure(forward.takeError());
   state->forward = *forward;
@@ -94,11 +96,11 @@ Result<Model> compileModule(Expected<std::unique_ptr<ir::Module>> module,
   state->realType = options.precision == Precision::F64 ? DType::F64 : DType::F32;
   state->threads = options.threads;
   // Parameters start as `rnnc init --seed 0` makes them.
-  auto parameters = driver::initializeParameters(*state->forward, 0, state->realType);
+  auto parameters = model::initializeParameters(*state->forward, 0, state->realType);
   if (!parameters)
     return detail::toFailure(parameters.takeError());
   state->parameters = parameters.take();
-  auto backend = backend::createBackend(options.backend);
+  auto backend = model::createBackend(options.backend);
   if (!backend)
     return detail::toFailure(backend.takeError());
   state->backend = backend.take();
@@ -111,12 +113,12 @@ Result<Outputs> runGraph(ModelState &state, const ir::Graph &graph, const Tensor
   auto data = detail::tensorsFromViews(views);
   if (!data)
     return detail::toFailure(data.takeError());
-  if (Status names = driver::checkDataNames(*state.forward, *data, "batch"); !names)
+  if (Status names = model::checkDataNames(*state.forward, *data, "batch"); !names)
     return detail::toFailure(names.takeError());
-  auto lengths = driver::extractLengths(*state.forward, *data);
+  auto lengths = model::extractLengths(*state.forward, *data);
   if (!lengths)
     return detail::toFailure(lengths.takeError());
-  TensorMap inputs = driver::graphData(graph, *data);
+  TensorMap inputs = model::graphData(graph, *data);
   ir::Batch batch;
   batch.params = &state.parameters;
   batch.data = &inputs;
@@ -127,7 +129,7 @@ Result<Outputs> runGraph(ModelState &state, const ir::Graph &graph, const Tensor
   if (generate) {
     if (generate->steps < 1)
       return userFailure("generate needs at least 1 step, not " + std::to_string(generate->steps));
-    if (Status setUp = driver::setUpGeneration(graph, inputs, generate->steps, std::nullopt, batch);
+    if (Status setUp = model::setUpGeneration(graph, inputs, generate->steps, std::nullopt, batch);
         !setUp)
       return detail::toFailure(setUp.takeError());
     options.seed = generate->seed;
@@ -145,7 +147,7 @@ Result<Model> compileFile(const std::string &path, const CompileOptions &options
   return detail::guarded<Model>([&]() -> Result<Model> {
     if (Status checked = checkOptions(options); !checked)
       return detail::toFailure(checked.takeError());
-    return compileModule(driver::loadModule(path, options.dims), options);
+    return compileModule(model::loadModule(path, options.dims), options);
   });
 }
 
@@ -154,7 +156,7 @@ Result<Model> compileString(std::string_view source, const CompileOptions &optio
   return detail::guarded<Model>([&]() -> Result<Model> {
     if (Status checked = checkOptions(options); !checked)
       return detail::toFailure(checked.takeError());
-    return compileModule(driver::loadModuleFromSource(source, filename, options.dims), options);
+    return compileModule(model::loadModuleFromSource(source, filename, options.dims), options);
   });
 }
 

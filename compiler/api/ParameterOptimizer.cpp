@@ -1,8 +1,10 @@
-// ParameterOptimizer (rnnc/rnnc.h): the runtime's optimisers (runtime/Optimizer.h: Adam, SGD with
-// momentum, global-norm clipping, the finiteness check) applied to a ParameterStore with the
-// gradients of Model::forwardBackward — the update `rnnc train` makes each step.
+// ParameterOptimizer (rnnc/rnnc.h): the optimiser step of the model layer
+// (compiler/model/OptimizerStep.h: the finiteness check, global-norm clipping, Adam or SGD with
+// momentum) applied to a ParameterStore with the gradients of Model::forwardBackward — the update
+// `rnnc train` makes each step.
 #include "compiler/api/ModelState.h"
 
+#include "compiler/model/OptimizerStep.h"
 #include "runtime/Optimizer.h"
 
 namespace rnnc {
@@ -47,13 +49,11 @@ Result<double> ParameterOptimizer::step(ParameterStore &parameters, const Output
                                                 formatShape(param.shape())};
       byParameter.emplace(name, gradient->second.convert(param.dtype()));
     }
-    if (Status finite = checkFinite(byParameter, "grad."); !finite)
-      return detail::toFailure(finite.takeError());
-    double norm = impl_->clipNorm > 0 ? clipGlobalNorm(byParameter, impl_->clipNorm)
-                                      : globalNorm(byParameter);
-    if (Status updated = impl_->optimizer.step(params, byParameter, learningRate); !updated)
-      return detail::toFailure(updated.takeError());
-    return norm;
+    auto norm = model::applyOptimizerStep(impl_->optimizer, params, byParameter, impl_->clipNorm,
+                                          learningRate, "grad.");
+    if (!norm)
+      return detail::toFailure(norm.takeError());
+    return *norm;
   });
 }
 

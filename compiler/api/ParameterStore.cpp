@@ -1,10 +1,11 @@
 // ParameterStore (rnnc/rnnc.h): the model's parameters, initialised, loaded and saved with the
-// driver's code for `rnnc init` and `rnnc run --params` (compiler/driver/ModelData.h), so the
+// code of `rnnc init` and `rnnc run --params` (compiler/model/Parameters.h), so the
 // API and the command line agree value for value and message for message. New values are
 // copied into the existing tensors, so views handed out stay valid (ModelState's invariant).
 #include "compiler/api/ModelState.h"
 
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "runtime/Safetensors.h"
 
 #include <cstring>
@@ -56,7 +57,7 @@ Result<TensorView> ParameterStore::get(const std::string &name) const {
 Result<void> ParameterStore::initialize(uint64_t seed) {
   return detail::guarded<void>([&]() -> Result<void> {
     detail::ModelState &state = Access::state(*this);
-    auto values = driver::initializeParameters(*state.forward, seed, state.realType);
+    auto values = model::initializeParameters(*state.forward, seed, state.realType);
     if (!values)
       return detail::toFailure(values.takeError());
     assign(state.parameters, *values);
@@ -70,7 +71,7 @@ Result<void> ParameterStore::load(const std::string &path) {
     auto values = readSafetensors(path);
     if (!values)
       return detail::toFailure(values.takeError());
-    if (Status checked = driver::checkParameters(*state.forward, *values, path); !checked)
+    if (Status checked = model::checkParameters(*state.forward, *values, path); !checked)
       return detail::toFailure(checked.takeError());
     assign(state.parameters, *values);
     return {};
@@ -81,7 +82,7 @@ Result<void> ParameterStore::save(const std::string &path) const {
   return detail::guarded<void>([&]() -> Result<void> {
     const detail::ModelState &state = Access::state(*this);
     return detail::toResult(
-        writeSafetensors(path, state.parameters, driver::modelMetadata(*state.module)));
+        writeSafetensors(path, state.parameters, model::modelMetadata(*state.module)));
   });
 }
 

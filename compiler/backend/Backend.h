@@ -1,8 +1,9 @@
 // Backends: what runs a graph of the IR on a batch. Every backend has the reference
 // interpreter's contract (ir/Interpreter.h: tensor layouts, lengths, generation, sampling), so
-// any two can be compared output for output. `interp` is the interpreter itself; compiled
-// backends (`jit`, `aot`) live in their own directories, are listed in the table of
-// Backend.cpp, and compile a graph on its first run.
+// any two can be compared output for output. This directory holds only the interface and what
+// compiled backends share (CompiledBackend, KernelRunner); the backends themselves live in their
+// own directories (`jit`, `aot`) and are created by name through the registry of the model layer
+// (compiler/model/BackendRegistry.h), which also holds `interp`, the interpreter itself.
 #pragma once
 
 #include "ir/Graph.h"
@@ -50,11 +51,5 @@ public:
 struct BackendOptions {
   std::string cpu, features;
 };
-
-/// A backend by name; an unknown name (or CPU) is a user error listing the available ones.
-Expected<std::unique_ptr<Backend>> createBackend(const std::string &name,
-                                                 const BackendOptions &options = {});
-/// The registered backend names, sorted.
-std::vector<std::string> backendNames();
 
 } // namespace rnnc::backend

@@ -11,7 +11,9 @@
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/BenchmarkCase.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelLoading.h"
 
 #include <algorithm>
 #include <chrono>
@@ -40,9 +42,9 @@ Expected<std::optional<BenchSettings>> parseBenchCommandLine(const std::vector<s
   commandLine.option("--batch", "B", "examples in the batch")
       .option("--steps", "T", "steps of every time axis")
       .option("--mode", "forward|train", "forward: the forward graph; train: loss and gradients")
-      .option("--threads", "N", "threads the backend may use (default 1)")
-      .option("--backend", "jit|interp", "what runs the model (default jit)")
-      .option("--precision", "f32|f64", "arithmetic precision (default f32)")
+      .option("--threads", "N", "threads the backend may use (default 1)");
+  declareBackendOption(commandLine, "jit|interp", defaults.backend);
+  commandLine.option("--precision", "f32|f64", "arithmetic precision (default f32)")
       .option("--repetitions", "R",
               "timed runs (default " + std::to_string(defaults.repetitions) + ")")
       .option("--warmup", "W",
@@ -50,23 +52,19 @@ Expected<std::optional<BenchSettings>> parseBenchCommandLine(const std::vector<s
       .option("--seed", "S", "seed of the parameters and the random batch (default 0)")
       .option("--cpu", "NAME", "compile for this CPU, e.g. haswell (default: the host's)")
       .option("--features", "LIST", "compile with these target features, e.g. +avx2,+fma");
-  auto modelPath = parseCommandLine(
+  auto model = parseModelCommandLine(
       commandLine, args,
       "rnnc bench MODEL [-D NAME=VALUE]... --batch B --steps T --mode forward|train "
       "[--threads N] [--backend jit|interp] [--precision f32|f64] [--repetitions R] [--warmup W] "
-      "[--seed S] [--cpu NAME] [--features LIST]",
-      "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+      "[--seed S] [--cpu NAME] [--features LIST]");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<BenchSettings>();
 
   BenchSettings settings;
-  settings.spec.modelPath = **modelPath;
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.spec.dims = *dims;
+  settings.spec.modelPath = (*model)->path;
+  settings.spec.dims = (*model)->dims;
   for (const char *required : {"--batch", "--steps", "--mode"})
     if (auto given = requiredOption(commandLine, required); !given)
       return given.takeError();
@@ -186,7 +184,7 @@ Status benchCommand(const std::vector<std::string> &args) {
   if (!*parsed)
     return Status::ok();
   const BenchSettings &settings = **parsed;
-  auto backend = backend::createBackend(settings.backend, settings.backendOptions);
+  auto backend = model::createBackend(settings.backend, settings.backendOptions);
   if (!backend)
     return backend.takeError();
   auto benchmark = BenchmarkCase::create(settings.spec);

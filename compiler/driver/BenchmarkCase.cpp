@@ -5,8 +5,10 @@
 #include <chrono>
 
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
-#include "compiler/driver/Training.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
+#include "compiler/model/TrainingGraphs.h"
 
 namespace rnnc::driver {
 
@@ -36,27 +38,27 @@ Expected<std::unique_ptr<BenchmarkCase>> BenchmarkCase::create(const BenchmarkSp
     auto now = std::chrono::steady_clock::now();
     frontendMilliseconds += std::chrono::duration<double, std::milli>(now - frontendStart).count();
   };
-  auto module = loadModule(spec.modelPath, spec.dims);
+  auto module = model::loadModule(spec.modelPath, spec.dims);
   addFrontendTime();
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
 
   DType realType = spec.precision == ir::Precision::Double ? DType::F64 : DType::F32;
-  auto params = initializeParameters(**forward, spec.seed, realType);
+  auto params = model::initializeParameters(**forward, spec.seed, realType);
   if (!params)
     return params.takeError();
   benchmark->params_ = params.take();
-  RandomDataOptions dataOptions;
+  model::RandomDataOptions dataOptions;
   dataOptions.batch = spec.batch;
   dataOptions.steps = spec.steps;
   dataOptions.seed = spec.seed;
   dataOptions.realType = realType;
-  if (Status size = checkRandomDataSize(**forward, dataOptions, kMaxDataElements); !size)
+  if (Status size = model::checkRandomDataSize(**forward, dataOptions, kMaxDataElements); !size)
     return size.takeError();
-  TensorMap data = randomData(**forward, dataOptions);
+  TensorMap data = model::randomData(**forward, dataOptions);
 
   if (spec.mode == BenchmarkMode::Forward) {
     benchmark->module_ = module.take();
@@ -64,14 +66,14 @@ Expected<std::unique_ptr<BenchmarkCase>> BenchmarkCase::create(const BenchmarkSp
   } else {
     // The graphs of `rnnc train`, so that a training step here costs what it costs there.
     frontendStart = std::chrono::steady_clock::now();
-    auto graphs = buildTrainingGraphs(module.take());
+    auto graphs = model::buildTrainingGraphs(module.take());
     addFrontendTime();
     if (!graphs)
       return graphs.takeError();
     benchmark->module_ = std::move(graphs->module);
     benchmark->graph_ = graphs->backward;
   }
-  benchmark->data_ = graphData(*benchmark->graph_, data);
+  benchmark->data_ = model::graphData(*benchmark->graph_, data);
   benchmark->frontendMilliseconds_ = frontendMilliseconds;
   return benchmark;
 }

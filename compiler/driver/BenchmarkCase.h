@@ -5,8 +5,9 @@
 //   data        a random batch of `batch` examples of `steps` steps on every axis, all full
 //               length, from the same seed (`rnnc data`)
 //   graph       forward: the model's `forward` graph with all its outputs (what `rnnc run` runs);
-//               train:   the `backward` graph `rnnc train` runs (buildTrainingGraphs: the loss and
-//               every gradient, `grad.<param>` and `grad.<real input>`); no optimiser step.
+//               train:   the `backward` graph `rnnc train` runs (model::buildTrainingGraphs: the
+//               loss and every gradient, `grad.<param>` and `grad.<real input>`); no optimiser
+//               step.
 #pragma once
 
 #include "compiler/backend/Backend.h"

@@ -2,6 +2,7 @@
 // "<model>: ok" or the diagnostics (exit status 1).
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/frontend/Frontend.h"
+#include "compiler/model/ModelLoading.h"
 
 #include <iostream>
 
@@ -21,7 +22,7 @@ int runCheck(const std::vector<std::string> &args) {
   if (commandLine.positional().size() != 1)
     return reportError(Error::user("check expects one model file\nusage: rnnc check model.rnn "
                                    "[-D NAME=VALUE]..."));
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
+  auto dims = model::parseDimOverrides(commandLine.getList("-D"));
   if (!dims)
     return reportError(dims.error());
   auto model = frontend::parseAndCheckModelFile(commandLine.positional().front(), *dims);

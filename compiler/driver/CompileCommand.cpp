@@ -16,11 +16,10 @@
 #include "compiler/aot/ModelLibrary.h"
 #include "compiler/codegen/Target.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/ModelData.h"
 #include "compiler/passes/Pipeline.h"
-
-#include <llvm/Support/raw_ostream.h>
 
 #include <filesystem>
 #include <fstream>
@@ -28,17 +27,6 @@
 
 namespace rnnc::driver {
 namespace {
-
-Status writeOutput(const std::optional<std::string> &path, const std::string &bytes) {
-  if (!path || *path == "-") {
-    std::cout << bytes;
-    return Status::ok();
-  }
-  std::ofstream out(*path, std::ios::binary);
-  if (!(out << bytes) || !out.flush())
-    return Error::user("cannot write '" + *path + "'");
-  return Status::ok();
-}
 
 /// The graphs to compile: the one --graph names (deriving the backward when it is asked for),
 /// else the whole library, else forward alone.
@@ -55,7 +43,7 @@ Expected<std::vector<aot::LibraryGraph>> graphsToCompile(ir::Module &module,
   options.backward = name == "backward" && !module.findGraph("backward");
   if (auto report = passes::runPipeline(module, options); !report)
     return report.takeError();
-  auto graph = findGraph(module, name);
+  auto graph = model::findGraph(module, name);
   if (!graph)
     return graph.takeError();
   return std::vector<aot::LibraryGraph>{{name, *graph}};
@@ -140,19 +128,13 @@ Status compileCommand(const std::vector<std::string> &args) {
     header = text.take();
   }
 
-  std::string bytes;
-  if (emit == "llvm") {
-    llvm::raw_string_ostream stream(bytes);
-    compiled->module->print(stream, nullptr);
-  } else {
-    auto code = aot::emitMachineCode(*compiled->module, **machine,
-                                     emit == "obj" ? aot::MachineCodeKind::Object
-                                                   : aot::MachineCodeKind::Assembly);
-    if (!code)
-      return code.takeError();
-    bytes = code.take();
-  }
-  if (Status written = writeOutput(outputPath, bytes); !written)
+  auto code = aot::emitMachineCode(*compiled->module, **machine,
+                                   emit == "obj"   ? aot::MachineCodeKind::Object
+                                   : emit == "asm" ? aot::MachineCodeKind::Assembly
+                                                   : aot::MachineCodeKind::LlvmIr);
+  if (!code)
+    return code.takeError();
+  if (Status written = writeOutput(outputPath, *code); !written)
     return written;
   if (header)
     return writeOutput(commandLine.get("--header"), *header);

@@ -2,7 +2,8 @@
 // on request) to a safetensors file, for trying a model out and for tests. Seeded and
 // deterministic; the layout is ModelData.h's, which `rnnc run` reads.
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/ModelData.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -18,7 +19,7 @@ constexpr long long kMaxSteps = 1 << 24;
 
 /// Parses one `--axis-steps AXIS=T` into `options`, checking the axis against the model.
 Status parseAxisSteps(const std::string &definition, const std::vector<std::string> &axes,
-                      RandomDataOptions &options) {
+                      model::RandomDataOptions &options) {
   auto eq = definition.find('=');
   if (eq == std::string::npos)
     return Error::user("--axis-steps expects AXIS=T, got '" + definition + "'");
@@ -42,7 +43,7 @@ Status parseAxisSteps(const std::string &definition, const std::vector<std::stri
 }
 
 Status dataCommand(const std::vector<std::string> &args) {
-  RandomDataOptions defaults;
+  model::RandomDataOptions defaults;
   CommandLine commandLine;
   declareDimOverrides(commandLine);
   commandLine
@@ -64,7 +65,7 @@ Status dataCommand(const std::vector<std::string> &args) {
     return path.takeError();
   if (!*path)
     return Status::ok();
-  RandomDataOptions options;
+  model::RandomDataOptions options;
   auto batch = commandLine.getInt("--batch", defaults.batch, 1, 1 << 20);
   if (!batch)
     return batch.takeError();
@@ -89,18 +90,18 @@ Status dataCommand(const std::vector<std::string> &args) {
   auto module = loadModelWithOverrides(**path, commandLine);
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  std::vector<std::string> axes = timeAxes(**forward);
+  std::vector<std::string> axes = model::timeAxes(**forward);
   for (const std::string &definition : commandLine.getList("--axis-steps"))
     if (Status parsed = parseAxisSteps(definition, axes, options); !parsed)
       return parsed;
-  if (Status size = checkRandomDataSize(**forward, options, kMaxDataElements); !size)
+  if (Status size = model::checkRandomDataSize(**forward, options, kMaxDataElements); !size)
     return size;
-  SafetensorsMetadata metadata = modelMetadata(**module);
+  SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["seed"] = std::to_string(*seed);
-  return writeSafetensors(*output, randomData(**forward, options), metadata);
+  return writeSafetensors(*output, model::randomData(**forward, options), metadata);
 }
 
 int runData(const std::vector<std::string> &args) {

@@ -127,40 +127,6 @@ std::string CommandLine::usage() const {
   return out.str();
 }
 
-Expected<std::map<std::string, long long>>
-parseDimOverrides(const std::vector<std::string> &definitions) {
-  std::map<std::string, long long> dims;
-  for (const auto &definition : definitions) {
-    auto eq = definition.find('=');
-    std::string name = definition.substr(0, eq);
-    bool validName = !name.empty() && (std::isalpha((unsigned char)name[0]) || name[0] == '_');
-    for (char c : name)
-      validName = validName && (std::isalnum((unsigned char)c) || c == '_');
-    if (eq == std::string::npos || !validName)
-      return Error::user("-D expects NAME=VALUE, got '" + definition + "'");
-    std::string text = definition.substr(eq + 1);
-    errno = 0;
-    char *end = nullptr;
-    long long value = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || errno == ERANGE || value <= 0 || value > (1LL << 31) - 1)
-      return Error::user("-D " + name + ": dim value must be a positive 32-bit integer, got '" +
-                         text + "'");
-    dims[name] = value;
-  }
-  return dims;
-}
-
-Expected<std::string> readFile(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return Error::user("cannot open '" + path + "'");
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (in.bad())
-    return Error::user("cannot read '" + path + "'");
-  return contents.str();
-}
-
 std::map<std::string, CommandInfo> &commandRegistry() {
   static std::map<std::string, CommandInfo> registry;
   return registry;

@@ -3,7 +3,6 @@
 // RNNC_REGISTER_COMMAND; main.cpp only dispatches.
 #pragma once
 
-#include "ir/Graph.h"
 #include "runtime/Error.h"
 
 #include <functional>
@@ -53,25 +52,6 @@ private:
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positional_;
 };
-
-/// `-D NAME=VALUE` overrides, validated: NAME an identifier, VALUE a positive integer.
-Expected<std::map<std::string, long long>>
-parseDimOverrides(const std::vector<std::string> &definitions);
-
-/// Reads a whole file; a missing or unreadable file is a user error naming it.
-Expected<std::string> readFile(const std::string &path);
-
-/// Loads a model as IR: a `.rnnir` file (or `-`, standard input) is parsed as textual IR;
-/// anything else is a model file that goes through the frontend (with `dims` as -D overrides)
-/// and lowering. The module is verified before it is returned.
-Expected<std::unique_ptr<ir::Module>> loadModule(const std::string &path,
-                                                 const std::map<std::string, long long> &dims);
-
-/// Loads model text (the model-file language) through the frontend and lowering, verified;
-/// `filename` names it in diagnostics.
-Expected<std::unique_ptr<ir::Module>>
-loadModuleFromSource(std::string_view source, const std::string &filename,
-                     const std::map<std::string, long long> &dims);
 
 using CommandFn = std::function<int(const std::vector<std::string> &args)>;
 struct CommandInfo {

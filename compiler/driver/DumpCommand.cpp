@@ -2,7 +2,8 @@
 // (name, dtype, shape, and with --values every element), so tests and users can look inside
 // parameter, data and output files. Reals print with enough digits to read back exactly.
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
+#include "runtime/Safetensors.h"
 
 #include <cstdio>
 #include <iostream>

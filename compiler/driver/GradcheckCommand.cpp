@@ -3,8 +3,10 @@
 // variable lengths in the batch. Prints the worst relative error and the tensor it belongs to;
 // exits 0 only when every error is below the tolerance (1e-6) and some gradient is non-zero.
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/GradientCheck.h"
 
 #include <algorithm>
@@ -85,29 +87,29 @@ Expected<bool> gradcheckCommand(const std::vector<std::string> &args) {
     std::cerr << derived->autodiff->summary();
   const ir::Graph &forward = *(*module)->findGraph("forward");
 
-  auto params = initializeParameters(forward, static_cast<uint64_t>(*seed), DType::F64);
+  auto params = model::initializeParameters(forward, static_cast<uint64_t>(*seed), DType::F64);
   if (!params)
     return params.takeError();
-  RandomDataOptions dataOptions;
+  model::RandomDataOptions dataOptions;
   dataOptions.batch = lengths ? static_cast<int64_t>(lengths->size()) : *batch;
   dataOptions.steps = lengths ? *std::max_element(lengths->begin(), lengths->end()) : *steps;
   dataOptions.variableLengths = !lengths;
   dataOptions.seed = static_cast<uint64_t>(*seed);
   dataOptions.realType = DType::F64;
-  if (Status size = checkRandomDataSize(forward, dataOptions, 1 << 24); !size)
+  if (Status size = model::checkRandomDataSize(forward, dataOptions, 1 << 24); !size)
     return size.error();
-  TensorMap data = randomData(forward, dataOptions);
-  auto axisLengths = extractLengths(forward, data);
+  TensorMap data = model::randomData(forward, dataOptions);
+  auto axisLengths = model::extractLengths(forward, data);
   if (!axisLengths)
     return axisLengths.takeError();
   if (lengths)
-    for (const std::string &axis : timeAxes(forward))
+    for (const std::string &axis : model::timeAxes(forward))
       (*axisLengths)[axis] = *lengths;
 
   passes::GradientCheckOptions checkOptions;
   checkOptions.tolerance = *tolerance;
-  auto report = passes::checkGradients(**module, *params, graphData(forward, data), *axisLengths,
-                                       checkOptions);
+  auto report = passes::checkGradients(**module, *params, model::graphData(forward, data),
+                                       *axisLengths, checkOptions);
   if (!report)
     return report.takeError();
   bool passed = report->passed(*tolerance);

@@ -2,12 +2,11 @@
 // (scans as clusters with their one-step delays) or, with --unfold N, the unfolded
 // computational graph.
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/ModelLoading.h"
 #include "ir/Dot.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
-
-#include <fstream>
-#include <iostream>
 
 namespace rnnc::driver {
 
@@ -15,27 +14,21 @@ namespace {
 
 int runGraph(const std::vector<std::string> &args) {
   CommandLine commandLine;
-  commandLine.listOption("-D", "NAME=VALUE", "override a dim of a .rnn model")
-      .option("--unfold", "N", "draw the graph unrolled to exactly N steps")
+  declareDimOverrides(commandLine, "override a dim of a .rnn model");
+  commandLine.option("--unfold", "N", "draw the graph unrolled to exactly N steps")
       .option("--graph", "NAME", "the graph to draw (default: the first, usually forward)")
       .option("-o", "FILE", "write the DOT to FILE instead of standard output")
       .flag("--help", "show this help");
-  if (Status status = commandLine.parse(args); !status)
-    return reportError(status.error());
-  if (commandLine.has("--help")) {
-    std::cout << "usage: rnnc graph <file.rnn|file.rnnir> [options]\n" << commandLine.usage();
+  auto input = parseInputFileCommandLine(commandLine, args, "graph");
+  if (!input)
+    return reportError(input.error());
+  if (!*input)
     return 0;
-  }
-  if (commandLine.positional().size() != 1)
-    return reportError(Error::user("graph expects one input file\n" + commandLine.usage()));
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return reportError(dims.error());
   auto unfoldSteps = commandLine.getInt("--unfold", 0, 1, 1 << 16);
   if (!unfoldSteps)
     return reportError(unfoldSteps.error());
 
-  auto module = loadModule(commandLine.positional()[0], *dims);
+  auto module = model::loadModule((*input)->path, (*input)->dims);
   if (!module)
     return reportError(module.error());
   if ((*module)->graphs().empty())
@@ -55,15 +48,8 @@ int runGraph(const std::vector<std::string> &args) {
     graph = &unfolded;
   }
 
-  std::string text = ir::printDot(*graph);
-  auto outputPath = commandLine.get("-o");
-  if (!outputPath || *outputPath == "-") {
-    std::cout << text;
-    return 0;
-  }
-  std::ofstream out(*outputPath, std::ios::binary);
-  if (!(out << text))
-    return reportError(Error::user("cannot write '" + *outputPath + "'"));
+  if (Status written = writeOutput(commandLine.get("-o"), ir::printDot(*graph)); !written)
+    return reportError(written.error());
   return 0;
 }
 

@@ -1,7 +1,9 @@
 // `rnnc init`: writes a model's parameters, initialised as its `param` declarations say, to a
 // safetensors file. Seeded and deterministic: the same model, dims and seed give the same bytes.
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 
 #include <limits>
 
@@ -35,13 +37,13 @@ Status initCommand(const std::vector<std::string> &args) {
   auto module = loadModelWithOverrides(**path, commandLine);
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  auto parameters = initializeParameters(**forward, static_cast<uint64_t>(*seed), *dtype);
+  auto parameters = model::initializeParameters(**forward, static_cast<uint64_t>(*seed), *dtype);
   if (!parameters)
     return parameters.takeError();
-  SafetensorsMetadata metadata = modelMetadata(**module);
+  SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["seed"] = std::to_string(*seed);
   return writeSafetensors(*output, *parameters, metadata);
 }

@@ -2,12 +2,13 @@
 // verified, optionally with its derived `backward` graph or after passes chosen by name
 // (--passes), reduced to one graph and unfolded to N steps.
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/ModelLoading.h"
 #include "ir/Printer.h"
 #include "ir/Unfold.h"
 #include "ir/Verifier.h"
 
-#include <fstream>
 #include <iostream>
 
 namespace rnnc::driver {
@@ -29,8 +30,8 @@ Status keepOnlyGraph(ir::Module &module, const std::string &name) {
 
 int runIr(const std::vector<std::string> &args) {
   CommandLine commandLine;
-  commandLine.listOption("-D", "NAME=VALUE", "override a dim of a .rnn model")
-      .option("--unfold", "N", "unroll every time axis to exactly N steps")
+  declareDimOverrides(commandLine, "override a dim of a .rnn model");
+  commandLine.option("--unfold", "N", "unroll every time axis to exactly N steps")
       .flag("--backward", "derive the backward graph (autodiff, then simplification)")
       .flag("--hoist", "hoist what does not depend on the carried state out of every scan")
       .option("--passes", "LIST",
@@ -39,17 +40,11 @@ int runIr(const std::vector<std::string> &args) {
       .option("-o", "FILE", "write to FILE instead of standard output")
       .flag("--help", "show this help");
   declarePipelineFlags(commandLine); // --truncate, --checkpoint and --report need --backward
-  if (Status status = commandLine.parse(args); !status)
-    return reportError(status.error());
-  if (commandLine.has("--help")) {
-    std::cout << "usage: rnnc ir <file.rnn|file.rnnir> [options]\n" << commandLine.usage();
+  auto input = parseInputFileCommandLine(commandLine, args, "ir");
+  if (!input)
+    return reportError(input.error());
+  if (!*input)
     return 0;
-  }
-  if (commandLine.positional().size() != 1)
-    return reportError(Error::user("ir expects one input file\n" + commandLine.usage()));
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return reportError(dims.error());
   auto unfoldSteps = commandLine.getInt("--unfold", 0, 1, 1 << 20);
   if (!unfoldSteps)
     return reportError(unfoldSteps.error());
@@ -65,7 +60,7 @@ int runIr(const std::vector<std::string> &args) {
   if (!pipelineFlags)
     return reportError(pipelineFlags.error());
 
-  auto module = loadModule(commandLine.positional()[0], *dims);
+  auto module = model::loadModule((*input)->path, (*input)->dims);
   if (!module)
     return reportError(module.error());
   if (backward || commandLine.has("--hoist")) {
@@ -96,15 +91,8 @@ int runIr(const std::vector<std::string> &args) {
     *module = unfolded.take();
   }
 
-  std::string text = ir::printModule(**module);
-  auto outputPath = commandLine.get("-o");
-  if (!outputPath || *outputPath == "-") {
-    std::cout << text;
-    return 0;
-  }
-  std::ofstream out(*outputPath, std::ios::binary);
-  if (!(out << text))
-    return reportError(Error::user("cannot write '" + *outputPath + "'"));
+  if (Status written = writeOutput(commandLine.get("-o"), ir::printModule(**module)); !written)
+    return reportError(written.error());
   return 0;
 }
 

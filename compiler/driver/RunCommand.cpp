@@ -8,11 +8,15 @@
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
 // Parameters are checked against the model before anything runs (a missing, misshapen or
 // unknown tensor is an error naming it); the data are checked by the backend. --backend names
-// what runs the graph, from the table of compiler/backend/Backend.h.
+// what runs the graph, from the table of compiler/model/BackendRegistry.h.
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -38,9 +42,9 @@ struct RunSettings {
 
 /// A backend from the table.
 Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &name) {
-  std::vector<std::string> available = backend::backendNames();
+  std::vector<std::string> available = model::backendNames();
   if (std::find(available.begin(), available.end(), name) != available.end())
-    return backend::createBackend(name);
+    return model::createBackend(name);
   return Error::user("unknown backend '" + name + "' (expected interp, jit or aot)");
 }
 
@@ -50,8 +54,9 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   declareDimOverrides(commandLine);
   commandLine.option("--params", "FILE", "the parameters (safetensors)")
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
-      .option("-o", "FILE", "the safetensors file to write the outputs to")
-      .option("--backend", "jit|aot|interp", "what runs the model (default jit)")
+      .option("-o", "FILE", "the safetensors file to write the outputs to");
+  declareBackendOption(commandLine, "jit|aot|interp", "jit");
+  commandLine
       .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
       .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
       .option("--generate", "N", "generate N steps after each example's prime")
@@ -59,24 +64,20 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
       .option("--seed", "S", "seed of the sampling in generation (default 0)")
       .flag("--greedy", "generate the most likely token instead of sampling");
   declarePipelineFlags(commandLine); // with --grad
-  auto modelPath = parseCommandLine(commandLine, args,
-                                    "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
-                                    "FILE -o FILE [--backend jit|aot|interp] [--precision f32|f64] "
-                                    "[--grad [--truncate K] [--checkpoint K] [--report] "
-                                    "[--print-ir-after-all] | --generate N [--prime P] "
-                                    "[--seed S] [--greedy]]",
-                                    "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+  auto model = parseModelCommandLine(commandLine, args,
+                                     "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
+                                     "FILE -o FILE [--backend jit|aot|interp] [--precision "
+                                     "f32|f64] [--grad [--truncate K] [--checkpoint K] [--report] "
+                                     "[--print-ir-after-all] | --generate N [--prime P] "
+                                     "[--seed S] [--greedy]]");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<RunSettings>();
 
   RunSettings settings;
-  settings.modelPath = **modelPath;
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.dims = *dims;
+  settings.modelPath = (*model)->path;
+  settings.dims = (*model)->dims;
   settings.backend = commandLine.get("--backend").value_or("jit");
   if (auto backend = selectBackend(settings.backend); !backend)
     return backend.takeError();
@@ -149,7 +150,7 @@ Expected<const ir::Graph *> backwardGraph(ir::Module &module, const RunSettings 
   if (!derived)
     return derived.takeError();
   report = derived->autodiff;
-  return findGraph(module, "backward");
+  return model::findGraph(module, "backward");
 }
 
 Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings,
@@ -166,13 +167,13 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
   hoistOnly.backward = false;
   if (auto hoisted = passes::runPipeline(module, hoistOnly); !hoisted)
     return hoisted.takeError();
-  return findGraph(module, "forward");
+  return model::findGraph(module, "forward");
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
 /// step prints its elements separated by commas).
 void printGenerated(const ir::Graph &generate, const TensorMap &outputs, const ir::Batch &batch) {
-  for (const ir::Op *input : generatedInputs(generate)) {
+  for (const ir::Op *input : model::generatedInputs(generate)) {
     const std::string &name = input->nameAttr(), &axis = input->result()->type().axis;
     auto output = outputs.find(name);
     if (output == outputs.end() || output->second.rank() < 2)
@@ -227,10 +228,10 @@ Status runCommand(const std::vector<std::string> &args) {
     return Status::ok();
   const RunSettings &settings = **parsed;
 
-  auto module = loadModule(settings.modelPath, settings.dims);
+  auto module = model::loadModule(settings.modelPath, settings.dims);
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
   std::optional<passes::AutodiffReport> autodiffReport;
@@ -241,29 +242,29 @@ Status runCommand(const std::vector<std::string> &args) {
   auto params = readSafetensors(settings.paramsPath);
   if (!params)
     return params.takeError();
-  if (Status checked = checkParameters(**forward, *params, settings.paramsPath); !checked)
+  if (Status checked = model::checkParameters(**forward, *params, settings.paramsPath); !checked)
     return checked;
   TensorMap data;
   if (settings.inputsPath) {
     auto read = readSafetensors(*settings.inputsPath);
     if (!read)
       return read.takeError();
-    if (Status checked = checkDataNames(**forward, *read, *settings.inputsPath); !checked)
+    if (Status checked = model::checkDataNames(**forward, *read, *settings.inputsPath); !checked)
       return checked;
     data = read.take();
   }
 
-  auto lengths = extractLengths(**forward, data);
+  auto lengths = model::extractLengths(**forward, data);
   if (!lengths)
     return lengths.takeError();
-  TensorMap graphInputs = graphData(**graph, data);
+  TensorMap graphInputs = model::graphData(**graph, data);
   ir::Batch batch;
   batch.params = &*params;
   batch.data = &graphInputs;
   batch.lengths = *lengths;
   if (settings.generateSteps > 0)
-    if (Status generation =
-            setUpGeneration(**graph, graphInputs, settings.generateSteps, settings.maxPrime, batch);
+    if (Status generation = model::setUpGeneration(**graph, graphInputs, settings.generateSteps,
+                                                   settings.maxPrime, batch);
         !generation)
       return generation;
 
@@ -282,7 +283,7 @@ Status runCommand(const std::vector<std::string> &args) {
   if (!outputs)
     return outputs.takeError();
 
-  SafetensorsMetadata metadata = modelMetadata(**module);
+  SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["graph"] = (*graph)->name();
   if (Status written = writeSafetensors(settings.outputPath, *outputs, metadata); !written)
     return written;
@@ -293,12 +294,12 @@ Status runCommand(const std::vector<std::string> &args) {
     Tensor value = loss->second.convert(DType::F64);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.9g", value.values<double>()[0]);
-    std::cout << "loss = " << buffer << " (batch " << batchSizeOf(**graph, graphInputs, batch)
-              << ")\n";
+    std::cout << "loss = " << buffer << " (batch "
+              << model::batchSizeOf(**graph, graphInputs, batch) << ")\n";
   }
   if (settings.report && autodiffReport)
     printMemoryReport(*autodiffReport, paddedSteps(graphInputs, **graph),
-                      batchSizeOf(**graph, graphInputs, batch));
+                      model::batchSizeOf(**graph, graphInputs, batch));
   return Status::ok();
 }
 

@@ -10,9 +10,15 @@
 // τ = 0 takes the most likely character (the interpreter's greedy mode) instead of sampling.
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
-#include "compiler/driver/Training.h"
+#include "compiler/driver/ModelCommand.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/Checkpoint.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
+#include "compiler/model/TrainingGraphs.h"
 #include "ir/Verifier.h"
+#include "runtime/TextData.h"
 
 #include <cmath>
 #include <iostream>
@@ -75,23 +81,19 @@ parseSampleCommandLine(const std::vector<std::string> &args) {
       .option("--prime", "TEXT", "text to start from (default: a newline)")
       .option("-n", "N", "characters to generate (default 200)")
       .option("--temperature", "TAU", "divide the logits by TAU; 0: most likely (default 1)")
-      .option("--seed", "S", "seed of the sampling (default 0)")
-      .option("--backend", "NAME", "what runs the model (default interp)");
-  auto modelPath = parseCommandLine(commandLine, args,
-                                    "rnnc sample MODEL --params FILE [--prime TEXT] [-n N] "
-                                    "[--temperature TAU] [--seed S] [--backend NAME] "
-                                    "[-D NAME=VALUE]...",
-                                    "model file");
-  if (!modelPath)
-    return modelPath.takeError();
-  if (!*modelPath)
+      .option("--seed", "S", "seed of the sampling (default 0)");
+  declareBackendOption(commandLine, "NAME", "interp");
+  auto model = parseModelCommandLine(commandLine, args,
+                                     "rnnc sample MODEL --params FILE [--prime TEXT] [-n N] "
+                                     "[--temperature TAU] [--seed S] [--backend NAME] "
+                                     "[-D NAME=VALUE]...");
+  if (!model)
+    return model.takeError();
+  if (!*model)
     return std::optional<SampleSettings>();
   SampleSettings settings;
-  settings.modelPath = **modelPath;
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  settings.dims = *dims;
+  settings.modelPath = (*model)->path;
+  settings.dims = (*model)->dims;
   auto paramsPath = requiredOption(commandLine, "--params");
   if (!paramsPath)
     return paramsPath.takeError();
@@ -138,7 +140,7 @@ Status sampleCommand(const std::vector<std::string> &args) {
     return Status::ok();
   const SampleSettings &settings = **parsed;
 
-  auto checkpoint = readCheckpoint(settings.paramsPath);
+  auto checkpoint = model::readCheckpoint(settings.paramsPath);
   if (!checkpoint)
     return checkpoint.takeError();
   auto vocabulary = Vocabulary::fromCharacters(checkpoint->vocabulary, settings.paramsPath);
@@ -147,7 +149,7 @@ Status sampleCommand(const std::vector<std::string> &args) {
   std::map<std::string, long long> dims = settings.dims;
   for (const auto &[name, value] : checkpoint->dims)
     dims.emplace(name, value);
-  auto model = findCharacterModel(settings.modelPath, dims);
+  auto model = model::findCharacterModel(settings.modelPath, dims);
   if (!model)
     return model.takeError();
   if (dims[model->vocabularyDim] != vocabulary->size())
@@ -155,17 +157,17 @@ Status sampleCommand(const std::vector<std::string> &args) {
                        std::to_string(dims[model->vocabularyDim]) + " conflicts with the " +
                        std::to_string(vocabulary->size()) + "-character vocabulary of '" +
                        settings.paramsPath + "'");
-  auto module = loadModule(settings.modelPath, dims);
+  auto module = model::loadModule(settings.modelPath, dims);
   if (!module)
     return module.takeError();
-  auto forward = findGraph(**module, "forward");
+  auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  if (Status checked = checkParameters(**forward, checkpoint->params, settings.paramsPath);
+  if (Status checked = model::checkParameters(**forward, checkpoint->params, settings.paramsPath);
       !checked)
     return checked;
   ir::Graph *generate = (*module)->findGraph("generate");
-  auto generated = generate ? generatedInputs(*generate) : std::vector<const ir::Op *>{};
+  auto generated = generate ? model::generatedInputs(*generate) : std::vector<const ir::Op *>{};
   if (generated.size() != 1 || generated[0]->nameAttr() != model->input)
     return Error::user("model '" + (*module)->name() + "' has no generate clause for its input '" +
                        model->input + "' (e.g. generate " + model->input + "[" + model->axis +
@@ -195,7 +197,7 @@ Status sampleCommand(const std::vector<std::string> &args) {
   options.seed = settings.seed;
   options.greedy = settings.temperature == 0;
 
-  auto backend = backend::createBackend(settings.backend);
+  auto backend = model::createBackend(settings.backend);
   if (!backend)
     return backend.takeError();
   auto outputs = (*backend)->run(*generate, batch, options);

@@ -3,10 +3,10 @@
 #include "compiler/driver/TrainingPlot.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <numbers>
 #include <sstream>
 #include <unistd.h>
 
@@ -38,45 +38,15 @@ Status writeFileAtomically(const std::string &path, const std::string &contents)
 
 } // namespace
 
-std::string formatNumber(const char *pattern, double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, pattern, value);
-  return buffer;
-}
+using model::formatNumber;
 
-TrainingHistory TrainingHistory::fromTensor(const Tensor &history) {
-  TrainingHistory result;
-  auto values = history.values<double>();
-  int64_t columns = history.shape()[1];
-  for (int64_t row = 0; row < history.shape()[0]; ++row) {
-    const double *v = values.data() + row * columns;
-    TrainingRecord record{int64_t(v[0]), v[1], v[2], v[3], v[4], v[5]};
-    if (columns == kTaskColumns)
-      record.metric = v[6];
-    result.records_.push_back(record);
-  }
-  return result;
-}
-
-Tensor TrainingHistory::toTensor() const {
-  int64_t columns = metricName_.empty() ? kColumns : kTaskColumns;
-  Tensor history(DType::F64, {int64_t(records_.size()), columns});
-  auto values = history.values<double>();
-  for (size_t row = 0; row < records_.size(); ++row) {
-    const TrainingRecord &r = records_[row];
-    double fields[kTaskColumns] = {double(r.step), r.trainLoss,       r.validation, r.learningRate,
-                                   r.gradientNorm, r.tokensPerSecond, r.metric};
-    std::copy(fields, fields + columns, values.begin() + ptrdiff_t(row) * columns);
-  }
-  return history;
-}
-
-Status TrainingHistory::writeCsv(const std::string &path) const {
+Status writeHistoryCsv(const model::TrainingHistory &history, const std::string &path) {
   std::ostringstream csv;
-  bool task = !metricName_.empty();
+  const std::string &metric = history.taskMetric();
+  bool task = !metric.empty();
   csv << "step,train_loss," << (task ? "val_loss" : "val_bpc")
-      << ",learning_rate,grad_norm,tokens_per_s" << (task ? "," + metricName_ : "") << "\n";
-  for (const TrainingRecord &r : records_) {
+      << ",learning_rate,grad_norm,tokens_per_s" << (task ? "," + metric : "") << "\n";
+  for (const model::TrainingRecord &r : history.records()) {
     csv << r.step << "," << formatNumber("%.6f", r.trainLoss) << ","
         << (r.hasValidation() ? formatNumber("%.6f", r.validation) : "") << ","
         << formatNumber("%.6g", r.learningRate) << "," << formatNumber("%.6f", r.gradientNorm)
@@ -88,8 +58,9 @@ Status TrainingHistory::writeCsv(const std::string &path) const {
   return writeFileAtomically(path, csv.str());
 }
 
-Status TrainingHistory::writePlot(const std::string &path, const std::string &title) const {
-  PlotLayout layout = layOutPlot(*this, title);
+Status writeHistoryPlot(const model::TrainingHistory &history, const std::string &path,
+                        const std::string &title) {
+  PlotLayout layout = layOutPlot(history, title);
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });

@@ -1,6 +1,6 @@
 #include "compiler/driver/TrainingPlot.h"
 
-#include "compiler/driver/TrainingLog.h"
+#include "compiler/model/TrainingHistory.h"
 #include "runtime/PngImage.h"
 
 #include <algorithm>
@@ -11,6 +11,8 @@
 #include <sstream>
 
 namespace rnnc::driver {
+
+using model::formatNumber;
 
 namespace {
 
@@ -62,7 +64,7 @@ std::string escapeXml(const std::string &text) {
 
 } // namespace
 
-PlotLayout layOutPlot(const TrainingHistory &history, const std::string &title) {
+PlotLayout layOutPlot(const model::TrainingHistory &history, const std::string &title) {
   PlotLayout layout;
   layout.title = title;
   bool task = !history.taskMetric().empty();

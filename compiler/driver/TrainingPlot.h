@@ -8,9 +8,11 @@
 #include <utility>
 #include <vector>
 
-namespace rnnc::driver {
-
+namespace rnnc::model {
 class TrainingHistory;
+}
+
+namespace rnnc::driver {
 
 struct PlotLayout {
   double width = 800, height = 480, left = 70, right = 20, top = 40, bottom = 50;
@@ -25,7 +27,7 @@ struct PlotLayout {
 };
 
 /// The layout of `history`'s plot: bits per character for a text run, loss per item for a task.
-PlotLayout layOutPlot(const TrainingHistory &history, const std::string &title);
+PlotLayout layOutPlot(const model::TrainingHistory &history, const std::string &title);
 
 std::string renderSvg(const PlotLayout &layout);
 /// The PNG file's bytes.

@@ -1,6 +1,6 @@
 #include "compiler/driver/TrainingProgress.h"
 
-#include "compiler/driver/TrainingLog.h"
+#include "compiler/model/TrainingHistory.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +9,8 @@
 #include <numbers>
 
 namespace rnnc::driver {
+
+using model::formatNumber;
 
 namespace {
 
@@ -20,7 +22,7 @@ std::string formatRate(double perSecond) {
 
 /// The seconds left until the run stops: at --steps or at the end of --minutes, whichever
 /// comes first; nullopt when neither is known.
-std::optional<double> remainingSeconds(const ProgressState &state) {
+std::optional<double> remainingSeconds(const model::ProgressState &state) {
   std::optional<double> remaining;
   if (state.lastStep && state.secondsPerStep > 0)
     remaining = double(*state.lastStep - state.step) * state.secondsPerStep;
@@ -32,7 +34,7 @@ std::optional<double> remainingSeconds(const ProgressState &state) {
 }
 
 /// The fraction of the run done, in [0, 1].
-double fractionDone(const ProgressState &state) {
+double fractionDone(const model::ProgressState &state) {
   double done = 0;
   if (auto remaining = remainingSeconds(state); remaining && state.elapsedSeconds > 0)
     done = state.elapsedSeconds / (state.elapsedSeconds + *remaining);
@@ -41,14 +43,14 @@ double fractionDone(const ProgressState &state) {
   return std::clamp(done, 0.0, 1.0);
 }
 
-std::string stepText(const ProgressState &state) {
+std::string stepText(const model::ProgressState &state) {
   std::string text = "step " + std::to_string(state.step);
   if (state.lastStep)
     text += "/" + std::to_string(*state.lastStep);
   return text;
 }
 
-std::string validationText(const ProgressState &state) {
+std::string validationText(const model::ProgressState &state) {
   if (!state.characters)
     return (std::isnan(state.validationBpc) ? "val -"
                                             : "val " + formatNumber("%.4f", state.validationBpc)) +
@@ -79,7 +81,7 @@ void ProgressDisplay::clearLine() {
   lineShown_ = false;
 }
 
-void ProgressDisplay::update(const ProgressState &state) {
+void ProgressDisplay::update(const model::ProgressState &state) {
   if (!terminal_)
     return;
   auto now = std::chrono::steady_clock::now();
@@ -100,7 +102,7 @@ void ProgressDisplay::update(const ProgressState &state) {
   lineShown_ = true;
 }
 
-void ProgressDisplay::report(const ProgressState &state) {
+void ProgressDisplay::report(const model::ProgressState &state) {
   std::string line =
       stepText(state) + "  loss " + formatNumber("%.4f", state.trainLoss) +
       (state.characters ? " (" + formatNumber("%.3f", state.trainLoss / std::numbers::ln2) + " bpc)"

@@ -33,9 +33,7 @@ parseAndCheckModel(std::string_view source, const std::string &filename,
   return model;
 }
 
-Expected<std::unique_ptr<ast::Model>>
-parseAndCheckModelFile(const std::string &path,
-                       const std::map<std::string, long long> &dimOverrides) {
+Expected<std::string> readFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return Error::user("cannot open '" + path + "'");
@@ -43,7 +41,16 @@ parseAndCheckModelFile(const std::string &path,
   contents << in.rdbuf();
   if (in.bad())
     return Error::user("cannot read '" + path + "'");
-  return parseAndCheckModel(contents.str(), path, dimOverrides);
+  return contents.str();
+}
+
+Expected<std::unique_ptr<ast::Model>>
+parseAndCheckModelFile(const std::string &path,
+                       const std::map<std::string, long long> &dimOverrides) {
+  auto source = readFile(path);
+  if (!source)
+    return source.takeError();
+  return parseAndCheckModel(*source, path, dimOverrides);
 }
 
 } // namespace rnnc::frontend

@@ -20,6 +20,10 @@ Expected<std::unique_ptr<ast::Model>>
 parseAndCheckModel(std::string_view source, const std::string &filename,
                    const std::map<std::string, long long> &dimOverrides);
 
+/// Reads a whole file (a model file, or anything else the tool reads as text); a missing or
+/// unreadable file is a user error naming it.
+Expected<std::string> readFile(const std::string &path);
+
 /// Reads `path` and parses and checks it; an unreadable file is a user error naming it.
 Expected<std::unique_ptr<ast::Model>>
 parseAndCheckModelFile(const std::string &path,

@@ -2,6 +2,7 @@
 
 #include "ir/Interpreter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -53,8 +54,18 @@ public:
       TensorMap &owner = params_.count(name) ? params_ : data_;
       auto tensor = owner.find(name);
       auto gradient = derived->find("grad." + name);
-      if (tensor == owner.end() || gradient == derived->end())
+      if (gradient == derived->end())
         return Error::user("gradient check: no tensor for '" + name + "'");
+      // An input the model declares but never reads is not in the forward graph (DCE removes
+      // it), so the batch has no tensor for it; its gradient must be exactly zero.
+      if (tensor == owner.end()) {
+        const Tensor &values = gradient->second;
+        if (std::any_of(values.values<double>().begin(), values.values<double>().end(),
+                        [](double value) { return value != 0; }))
+          return Error::user("gradient check: grad." + name +
+                             " is not zero, but the forward graph does not read '" + name + "'");
+        continue;
+      }
       if (gradient->second.shape() != tensor->second.shape())
         return Error::internal("grad." + name + " has shape " +
                                formatShape(gradient->second.shape()) + ", its tensor " +

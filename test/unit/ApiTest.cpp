@@ -7,7 +7,10 @@
 
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 #include "runtime/Safetensors.h"
 
 #include <gtest/gtest.h>
@@ -76,7 +79,7 @@ void expectSameOutputs(const rnnc::Outputs &actual, const rnnc::Outputs &expecte
 TEST(ApiTest, CompileErrorsCarryTheCommandLineMessages) {
   auto unknownDim = rnnc::compileFile(kElman, {.dims = {{"Q", 3}}});
   ASSERT_FALSE(unknownDim);
-  auto cli = rnnc::driver::loadModule(kElman, {{"Q", 3}});
+  auto cli = rnnc::model::loadModule(kElman, {{"Q", 3}});
   ASSERT_FALSE(cli);
   EXPECT_EQ(unknownDim.error().message + "\n", cli.error().message);
   EXPECT_EQ(unknownDim.error().kind, rnnc::Failure::Kind::User);
@@ -91,11 +94,11 @@ TEST(ApiTest, CompileErrorsCarryTheCommandLineMessages) {
   auto missing = rnnc::compileFile("/nonexistent/model.rnn");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().message,
-            rnnc::driver::loadModule("/nonexistent/model.rnn", {}).error().message);
+            rnnc::model::loadModule("/nonexistent/model.rnn", {}).error().message);
 
   auto backend = rnnc::compileFile(kElman, {.backend = "gpu"});
   ASSERT_FALSE(backend);
-  EXPECT_EQ(backend.error().message, rnnc::backend::createBackend("gpu").error().message);
+  EXPECT_EQ(backend.error().message, rnnc::model::createBackend("gpu").error().message);
   EXPECT_EQ(backend.error().message.rfind("unknown backend 'gpu' (available: ", 0), 0u);
   EXPECT_EQ(rnnc::compileFile(kElman, {.threads = 0}).error().message,
             "threads must be at least 1, not 0");
@@ -106,10 +109,10 @@ TEST(ApiTest, CompileErrorsCarryTheCommandLineMessages) {
 TEST(ApiTest, ParametersInitialiseLikeRnncInitAndRoundTrip) {
   rnnc::Model model = compile(smallElman());
   ASSERT_TRUE(model.parameters().initialize(7));
-  auto module = rnnc::driver::loadModule(kElman, {{"K", kVocabulary}, {"H", 6}});
+  auto module = rnnc::model::loadModule(kElman, {{"K", kVocabulary}, {"H", 6}});
   ASSERT_TRUE(module);
   auto expected =
-      rnnc::driver::initializeParameters(*(*module)->findGraph("forward"), 7, rnnc::DType::F32);
+      rnnc::model::initializeParameters(*(*module)->findGraph("forward"), 7, rnnc::DType::F32);
   ASSERT_TRUE(expected);
   EXPECT_EQ(model.parameters().names(), (std::vector<std::string>{"U", "V", "W", "b", "c"}));
   for (const auto &[name, tensor] : *expected) {

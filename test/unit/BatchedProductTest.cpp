@@ -6,7 +6,9 @@
 // the interpreter in double; results bit-identical for 1, 2 and 3 threads and from run to run;
 // the runtime's packing and thread partition.
 #include "compiler/backend/Backend.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "ir/Interpreter.h"
 #include "ir/Parser.h"
 #include "runtime/Gemm.h"
@@ -65,17 +67,17 @@ Case makeCase(int64_t m, int64_t k, int64_t examples, int64_t steps, bool variab
     return result;
   result.module = module.take();
   const ir::Graph &graph = *result.module->findGraph("forward");
-  auto params = driver::initializeParameters(graph, 3, DType::F64);
+  auto params = model::initializeParameters(graph, 3, DType::F64);
   EXPECT_TRUE(params) << params.error().message;
   result.params = params.take();
-  driver::RandomDataOptions options;
+  model::RandomDataOptions options;
   options.batch = examples;
   options.steps = steps;
   options.variableLengths = variableLengths;
   options.seed = 9;
   options.realType = DType::F64;
-  result.data = driver::randomData(graph, options);
-  auto lengths = driver::extractLengths(graph, result.data);
+  result.data = model::randomData(graph, options);
+  auto lengths = model::extractLengths(graph, result.data);
   EXPECT_TRUE(lengths) << lengths.error().message;
   result.batch.params = &result.params;
   result.batch.data = &result.data;
@@ -96,7 +98,7 @@ void expectMatchesTheInterpreter(const Shape &shape, bool variableLengths) {
   const ir::Graph &graph = *products.module->findGraph("forward");
   auto expected = ir::runGraph(graph, products.batch, ir::RunOptions{});
   ASSERT_TRUE(expected) << expected.error().message;
-  auto jit = backend::createBackend("jit");
+  auto jit = model::createBackend("jit");
   ASSERT_TRUE(jit) << jit.error().message;
   for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
     ir::RunOptions options;
@@ -141,7 +143,7 @@ TEST(BatchedProductThreadsTest, BitIdenticalForAnyThreadCount) {
   ASSERT_NE(products.module, nullptr);
   const ir::Graph &graph = *products.module->findGraph("forward");
   auto run = [&](int threads) {
-    auto jit = backend::createBackend("jit");
+    auto jit = model::createBackend("jit");
     EXPECT_TRUE(jit);
     ir::RunOptions options;
     options.precision = ir::Precision::Float;

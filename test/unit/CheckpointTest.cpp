@@ -5,8 +5,8 @@
 // K = 1, 2, 3, 5 and K longer than the sequences; also with truncation. The checkpointed backward
 // verifies, prints and parses back to the same text, and runs the same after the round trip;
 // the forward saves the carried states once per K steps.
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 #include "ir/Interpreter.h"
 #include "ir/Parser.h"
@@ -64,15 +64,15 @@ struct BatchData {
 BatchData randomBatch(const ir::Module &module) {
   const ir::Graph &forward = *module.findGraph("forward");
   BatchData batch;
-  batch.params = initializeParameters(forward, 7, DType::F64).take();
-  RandomDataOptions options;
+  batch.params = model::initializeParameters(forward, 7, DType::F64).take();
+  model::RandomDataOptions options;
   options.batch = kBatch;
   options.steps = kSteps;
   options.seed = 11;
   options.realType = DType::F64;
-  TensorMap data = randomData(forward, options);
-  batch.data = graphData(forward, data);
-  for (const std::string &axis : timeAxes(forward))
+  TensorMap data = model::randomData(forward, options);
+  batch.data = model::graphData(forward, data);
+  for (const std::string &axis : model::timeAxes(forward))
     batch.lengths[axis] = {kSteps, 1, 4, 6};
   return batch;
 }

@@ -5,9 +5,11 @@
 // fresh one under $XDG_CACHE_HOME (the build tree under ctest), never the real home.
 #include "compiler/jit/CompileCache.h"
 #include "compiler/backend/Backend.h"
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
 #include "compiler/jit/JitCompiler.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 
 #include <gtest/gtest.h>
@@ -52,7 +54,7 @@ private:
 
 std::unique_ptr<ir::Module> elmanModule(const std::map<std::string, long long> &dims,
                                         bool backward) {
-  auto module = driver::loadModule(kElman, dims);
+  auto module = model::loadModule(kElman, dims);
   EXPECT_TRUE(module) << module.error().message;
   if (!module)
     return nullptr;
@@ -187,15 +189,15 @@ TEST(CompileCacheTest, EntryFormatDetectsEveryDamage) {
 
 /// The outputs of `graph` on a small batch with mixed lengths, through `backend`.
 TensorMap runElman(backend::Backend &backend, const ir::Graph &graph, const TensorMap &params) {
-  driver::RandomDataOptions options;
+  model::RandomDataOptions options;
   options.batch = 3;
   options.steps = 6;
   options.variableLengths = true;
   options.seed = 5;
-  TensorMap data = driver::randomData(graph, options);
-  auto lengths = driver::extractLengths(graph, data);
+  TensorMap data = model::randomData(graph, options);
+  auto lengths = model::extractLengths(graph, data);
   EXPECT_TRUE(lengths);
-  TensorMap inputs = driver::graphData(graph, data);
+  TensorMap inputs = model::graphData(graph, data);
   ir::Batch batch{&params, &inputs, *lengths, {}, {}};
   ir::RunOptions run;
   run.precision = ir::Precision::Float;
@@ -224,7 +226,7 @@ void checkRebuiltAfter(const std::function<void(std::string &)> &damage) {
   auto module = elmanModule({{"H", 16}}, /*backward=*/true);
   ASSERT_TRUE(module);
   const ir::Graph &graph = *module->findGraph("backward");
-  auto params = driver::initializeParameters(graph, 3, DType::F32);
+  auto params = model::initializeParameters(graph, 3, DType::F32);
   ASSERT_TRUE(params);
 
   auto compiler = compilerWithCache(directory.path());
@@ -254,11 +256,11 @@ void checkRebuiltAfter(const std::function<void(std::string &)> &damage) {
   fs::create_directories(xdg / "rnnc");
   fs::copy_file(path, xdg / "rnnc" / fs::path(path).filename());
   ::setenv("XDG_CACHE_HOME", xdg.c_str(), 1);
-  auto interpreter = backend::createBackend("interp");
+  auto interpreter = model::createBackend("interp");
   ASSERT_TRUE(interpreter);
   TensorMap expected = runElman(**interpreter, graph, *params);
   for (int run = 0; run < 2; ++run) {
-    auto jitBackend = backend::createBackend("jit");
+    auto jitBackend = model::createBackend("jit");
     ASSERT_TRUE(jitBackend) << jitBackend.error().message;
     expectClose(runElman(**jitBackend, graph, *params), expected);
     EXPECT_EQ(readBytes((xdg / "rnnc" / fs::path(path).filename()).string()), good) << run;

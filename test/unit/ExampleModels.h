@@ -2,7 +2,7 @@
 // every dim capped so that the tests stay fast.
 #pragma once
 
-#include "compiler/driver/DriverCommon.h"
+#include "compiler/model/ModelLoading.h"
 
 #include <gtest/gtest.h>
 
@@ -32,14 +32,14 @@ inline std::string examplePath(const std::string &name) {
 
 /// The model at `path` with every dim capped at `maxDim`; a load failure fails the test.
 inline std::unique_ptr<ir::Module> loadSmallModel(const std::string &path, int64_t maxDim) {
-  auto module = driver::loadModule(path, {});
+  auto module = model::loadModule(path, {});
   EXPECT_TRUE(module) << module.error().message;
   if (!module)
     return nullptr;
   std::map<std::string, long long> dims;
   for (const auto &[name, value] : (*module)->dims())
     dims[name] = std::min<int64_t>(value, maxDim);
-  auto small = driver::loadModule(path, dims);
+  auto small = model::loadModule(path, dims);
   EXPECT_TRUE(small) << small.error().message;
   return small ? small.take() : nullptr;
 }

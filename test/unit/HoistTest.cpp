@@ -4,8 +4,8 @@
 // same outputs on random batches with mixed lengths (to 1e-12 in double). The hoisting must also
 // do its job: the Elman scan keeps only matmul %W, add and tanh, and the weight gradients leave
 // the gradient scan as sum_outer.
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/HoistTimeParallel.h"
 #include "compiler/passes/Pipeline.h"
 #include "ir/Interpreter.h"
@@ -73,22 +73,22 @@ struct RandomBatch {
 
 RandomBatch randomBatch(const ir::Graph &graph) {
   RandomBatch random;
-  auto params = initializeParameters(graph, 1, DType::F64);
+  auto params = model::initializeParameters(graph, 1, DType::F64);
   EXPECT_TRUE(params) << params.error().message;
   if (params)
     random.params = params.take();
-  RandomDataOptions options;
+  model::RandomDataOptions options;
   options.batch = kBatch;
   options.steps = kSteps;
   options.variableLengths = true;
   options.seed = 7;
   options.realType = DType::F64;
-  random.data = randomData(graph, options);
-  auto lengths = extractLengths(graph, random.data);
+  random.data = model::randomData(graph, options);
+  auto lengths = model::extractLengths(graph, random.data);
   EXPECT_TRUE(lengths) << lengths.error().message;
   if (lengths)
     random.batch.lengths = *lengths;
-  for (const ir::Op *prime : generatedInputs(graph)) {
+  for (const ir::Op *prime : model::generatedInputs(graph)) {
     random.data.erase(prime->nameAttr());
     random.batch.axisSteps[prime->result()->type().axis] = kSteps;
   }

@@ -4,8 +4,10 @@
 // (style.md: speed is measured, not tested).
 #include "compiler/jit/JitCompiler.h"
 #include "compiler/backend/Backend.h"
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/ModelLoading.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +19,7 @@ namespace rnnc {
 namespace {
 
 TEST(JitCompilerTest, ElmanCompilesAtDefaultDims) {
-  auto module = driver::loadModule(RNNC_SOURCE_DIR "/examples/elman.rnn", {});
+  auto module = model::loadModule(RNNC_SOURCE_DIR "/examples/elman.rnn", {});
   ASSERT_TRUE(module) << module.error().message;
   passes::PipelineOptions pipeline;
   pipeline.backward = true;
@@ -45,22 +47,22 @@ double millisecondsOf(const std::function<void()> &work) {
 
 TEST(JitCompilerTest, ElmanTrainingStepAgainstTheInterpreter) {
   // C1: one-hot 65 -> tanh RNN 256 -> softmax 65, T = 64, B = 32.
-  auto module = driver::loadModule(RNNC_SOURCE_DIR "/examples/elman.rnn", {{"H", 256}});
+  auto module = model::loadModule(RNNC_SOURCE_DIR "/examples/elman.rnn", {{"H", 256}});
   ASSERT_TRUE(module) << module.error().message;
   passes::PipelineOptions pipeline;
   pipeline.backward = true;
   ASSERT_TRUE(passes::runPipeline(**module, pipeline));
   const ir::Graph &backward = *(*module)->findGraph("backward");
-  auto params = driver::initializeParameters(backward, 1, DType::F32);
+  auto params = model::initializeParameters(backward, 1, DType::F32);
   ASSERT_TRUE(params) << params.error().message;
-  driver::RandomDataOptions options;
+  model::RandomDataOptions options;
   options.batch = 32;
   options.steps = 64;
-  TensorMap data = driver::randomData(backward, options);
+  TensorMap data = model::randomData(backward, options);
   ir::Batch batch{&*params, &data, {}, {}, {}};
   ir::RunOptions run;
   run.precision = ir::Precision::Float;
-  auto jit = backend::createBackend("jit");
+  auto jit = model::createBackend("jit");
   ASSERT_TRUE(jit) << jit.error().message;
   ASSERT_TRUE((*jit)->run(backward, batch, run)); // compiles
   double jitMilliseconds = millisecondsOf([&] { ASSERT_TRUE((*jit)->run(backward, batch, run)); });

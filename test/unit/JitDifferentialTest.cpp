@@ -9,11 +9,13 @@
 //             the same tokens and values (double), and greedy generation in float;
 //   errors    a bad batch gives the interpreter's message, word for word.
 #include "compiler/backend/Backend.h"
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
 #include "ir/Interpreter.h"
 
+#include "test/unit/DifferentialSupport.h"
 #include "test/unit/ExampleModels.h"
 
 #include <gtest/gtest.h>
@@ -35,72 +37,19 @@ constexpr int64_t kBatch = 3, kSteps = 6, kMaxDim = 9;
 const std::vector<std::string> kBackends = {"jit", "aot"};
 
 std::unique_ptr<backend::Backend> compiledBackend(const std::string &name) {
-  auto backend = backend::createBackend(name);
+  auto backend = model::createBackend(name);
   EXPECT_TRUE(backend) << backend.error().message;
   return backend ? backend.take() : nullptr;
 }
 
-/// Every output of `actual` matches `expected`: names, dtypes, shapes, tokens exactly, reals to
-/// `tolerance` relative to max(1, |expected|).
-void expectMatches(const TensorMap &expected, const TensorMap &actual, double tolerance) {
-  ASSERT_EQ(expected.size(), actual.size());
-  for (const auto &[name, want] : expected) {
-    SCOPED_TRACE("output '" + name + "'");
-    auto found = actual.find(name);
-    ASSERT_NE(found, actual.end());
-    const Tensor &got = found->second;
-    ASSERT_EQ(got.dtype(), want.dtype());
-    ASSERT_EQ(got.shape(), want.shape());
-    if (want.dtype() == DType::I32) {
-      for (int64_t i = 0; i < want.numElements(); ++i)
-        ASSERT_EQ(got.values<int32_t>()[i], want.values<int32_t>()[i]) << "at flat index " << i;
-      continue;
-    }
-    Tensor wantValues = want.convert(DType::F64), gotValues = got.convert(DType::F64);
-    for (int64_t i = 0; i < want.numElements(); ++i) {
-      double w = wantValues.values<double>()[i], g = gotValues.values<double>()[i];
-      ASSERT_NEAR(g, w, tolerance * std::max(1.0, std::abs(w))) << "at flat index " << i;
-    }
-  }
-}
-
-/// Runs `graph` on `batch` through the interpreter and a compiled backend and compares.
-void expectSameRun(backend::Backend &jit, const ir::Graph &graph, const ir::Batch &batch,
-                   ir::RunOptions options, double tolerance) {
-  auto expected = ir::runGraph(graph, batch, options);
-  ASSERT_TRUE(expected) << expected.error().message;
-  auto actual = jit.run(graph, batch, options);
-  ASSERT_TRUE(actual) << actual.error().message;
-  expectMatches(*expected, *actual, tolerance);
-}
-
-struct ModelBatch {
-  TensorMap params, data;
-  ir::Batch batch;
-};
+using test_support::expectMatches;
+using test_support::expectSameRun;
+using test_support::ModelBatch;
 
 /// Parameters and random data for `graph` in `dtype`, with mixed lengths unless `equalLengths`.
 ModelBatch randomBatch(const ir::Graph &graph, DType dtype, bool equalLengths = false,
                        int64_t examples = kBatch, int64_t steps = kSteps) {
-  ModelBatch result;
-  auto params = driver::initializeParameters(graph, 7, dtype);
-  EXPECT_TRUE(params) << params.error().message;
-  if (params)
-    result.params = params.take();
-  driver::RandomDataOptions options;
-  options.batch = examples;
-  options.steps = steps;
-  options.variableLengths = !equalLengths;
-  options.seed = 5;
-  options.realType = dtype;
-  result.data = driver::randomData(graph, options);
-  auto lengths = driver::extractLengths(graph, result.data);
-  EXPECT_TRUE(lengths) << lengths.error().message;
-  result.batch.params = &result.params;
-  result.batch.data = &result.data;
-  if (lengths)
-    result.batch.lengths = *lengths;
-  return result;
+  return test_support::randomBatch(graph, dtype, equalLengths, examples, steps);
 }
 
 /// (backend, example model path).
@@ -181,7 +130,7 @@ TEST_P(JitDifferentialTest, GenerationMatchesInterpreter) {
     GTEST_SKIP() << "no generate clause";
   std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
   ASSERT_NE(jit, nullptr);
-  std::vector<const ir::Op *> generated = driver::generatedInputs(*generate);
+  std::vector<const ir::Op *> generated = model::generatedInputs(*generate);
   ASSERT_FALSE(generated.empty());
   for (ir::Precision precision : {ir::Precision::Double, ir::Precision::Float}) {
     SCOPED_TRACE(precision == ir::Precision::Float ? "float, greedy" : "double, sampled");

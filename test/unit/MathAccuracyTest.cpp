@@ -26,6 +26,7 @@
 // every k-th chunk (for iterating on MathEmitter.cpp; the printed maxima then cover that subset
 // only, and the test says so).
 #include "compiler/backend/Backend.h"
+#include "compiler/model/BackendRegistry.h"
 #include "ir/Parser.h"
 
 #include <gtest/gtest.h>
@@ -236,7 +237,7 @@ void sweepChunks(std::atomic<uint64_t> &next, uint64_t stride, Sweep &sweep) {
     return;
   }
   const ir::Graph &graph = *(*module)->findGraph("forward");
-  auto backend = backend::createBackend("jit");
+  auto backend = model::createBackend("jit");
   if (!backend) {
     sweep.error = backend.error().message;
     return;

@@ -3,8 +3,8 @@
 // every step past an example's length overwritten with garbage (random token ids, NaN for
 // reals). Every output restricted to each example's valid steps, and the loss, must be unchanged
 // (to 1e-12 in double), and the padding of the outputs must be zeros.
-#include "compiler/driver/DriverCommon.h"
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/Parameters.h"
 #include "ir/Interpreter.h"
 
 #include "test/unit/ExampleModels.h"
@@ -97,16 +97,16 @@ TEST(PaddingInvarianceTest, EveryExampleIgnoresPadding) {
     const ir::Graph *forward = module->findGraph("forward");
     ASSERT_NE(forward, nullptr);
 
-    auto params = initializeParameters(*forward, 1, DType::F64);
+    auto params = model::initializeParameters(*forward, 1, DType::F64);
     ASSERT_TRUE(params) << params.error().message;
-    RandomDataOptions options;
+    model::RandomDataOptions options;
     options.batch = kBatch;
     options.steps = kSteps;
     options.variableLengths = true;
     options.seed = 3;
     options.realType = DType::F64;
-    TensorMap data = randomData(*forward, options);
-    auto lengths = extractLengths(*forward, data);
+    TensorMap data = model::randomData(*forward, options);
+    auto lengths = model::extractLengths(*forward, data);
     ASSERT_TRUE(lengths) << lengths.error().message;
     for (const auto &[axis, values] : *lengths)
       ASSERT_TRUE(std::any_of(values.begin(), values.end(), [](int64_t l) { return l < kSteps; }))

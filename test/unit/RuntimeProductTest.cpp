@@ -2,8 +2,9 @@
 // in float and double, against a scalar chain of multiply-adds in the same order: bit-identical
 // results (fused where the set has FMA), for shapes that reach every edge tile (rows below and
 // above a tile, m below a panel, a partial last panel, several panel blocks, k = 1), strided
-// and transposed x (which the runtime packs first), with and without an addend (one per row, or one shared); columns past m and
-// rows past `rows` untouched; the same bits on 1, 2 and 3 threads.
+// and transposed x (which the runtime packs), with and without an addend (one per row, or one
+// shared), with the default blocking and with small reduction and row blocks; columns past m
+// and rows past `rows` untouched; the same bits on 1, 2 and 3 threads.
 #include "runtime/Gemm.h"
 #include "runtime/Product.h"
 #include "runtime/ThreadPool.h"
@@ -33,6 +34,12 @@ struct Case {
   bool transposedX; ///< x[r, p] at p * rows + r instead of r * k + p.
   int addend;       ///< 0 none, 1 one row per row, 2 one vector shared by every row.
 };
+
+/// Small blocks, so that every product of the cases below runs several reduction blocks (one of
+/// them short) and several row blocks (productBlocking's own choice blocks only large products).
+ProductBlocking smallBlocks(ProductIsa isa, int64_t rows) {
+  return {productTileShape(isa, rows), /*reduction=*/16, /*rowBlockTiles=*/2};
+}
 
 template <typename T>
 void checkCase(ProductIsa isa, const Case &c, const std::vector<ThreadPool *> &pools) {
@@ -84,17 +91,21 @@ void checkCase(ProductIsa isa, const Case &c, const std::vector<ThreadPool *> &p
       expected[static_cast<size_t>(r * outStride + i)] = accumulator;
     }
 
-  for (ThreadPool *pool : pools) {
-    std::vector<T> out(expected.size(), sentinel);
-    product.out = out.data();
-    runProduct<T>(pool, product);
-    std::string where = "rows " + std::to_string(c.rows) + " m " + std::to_string(c.m) + " k " +
-                        std::to_string(c.k) + " transposed " + std::to_string(c.transposedX) +
-                        " addend " + std::to_string(c.addend) + " threads " +
-                        std::to_string(pool ? pool->size() : 1) + " isa " +
-                        std::to_string(static_cast<int64_t>(isa));
-    ASSERT_EQ(std::memcmp(out.data(), expected.data(), out.size() * sizeof(T)), 0) << where;
-  }
+  const ProductBlocking small = smallBlocks(isa, c.rows);
+  for (const ProductBlocking *blocking : {static_cast<const ProductBlocking *>(nullptr), &small})
+    for (ThreadPool *pool : pools) {
+      std::vector<T> out(expected.size(), sentinel);
+      product.out = out.data();
+      runProduct<T>(pool, product, blocking);
+      std::string where = "rows " + std::to_string(c.rows) + " m " + std::to_string(c.m) +
+                          " k " + std::to_string(c.k) + " transposed " +
+                          std::to_string(c.transposedX) + " addend " +
+                          std::to_string(c.addend) + " threads " +
+                          std::to_string(pool ? pool->size() : 1) + " isa " +
+                          std::to_string(static_cast<int64_t>(isa)) +
+                          (blocking ? " small blocks" : " default blocks");
+      ASSERT_EQ(std::memcmp(out.data(), expected.data(), out.size() * sizeof(T)), 0) << where;
+    }
 }
 
 std::vector<ProductIsa> hostIsas() {
@@ -124,8 +135,45 @@ TEST(RuntimeProductTest, LargeProductSplitsOverThreadsWithTheSameBits) {
   // Above the parallel threshold (2^17 multiply-adds), so the pools really split the tiles.
   ThreadPool two(2), three(3);
   for (ProductIsa isa : hostIsas())
-    for (bool transposed : {false, true}) // transposed: x is packed in parallel first
+    for (bool transposed : {false, true}) // transposed: x is packed by each thread
       checkCase<float>(isa, {64, 300, 256, transposed, 1}, {nullptr, &two, &three});
+}
+
+TEST(RuntimeProductTest, LongReductionsAreBlockedWithTheSameBits) {
+  // productBlocking's own blocks: a reduction longer than one block and a row count above one
+  // row block (a weight gradient over T·B rows), split over threads.
+  ThreadPool two(2);
+  for (ProductIsa isa : hostIsas()) {
+    rnnc_rt_product product{};
+    product.rows = 300;
+    product.m = 40;
+    product.k = 1500;
+    product.xColumnStride = 1;
+    ProductBlocking blocking = productBlocking(isa, product, sizeof(float));
+    EXPECT_LT(blocking.reduction, product.k);
+    EXPECT_LT(blocking.rowBlockTiles * blocking.tile.rows, product.rows);
+    for (bool transposed : {false, true})
+      checkCase<float>(isa, {300, 40, 1500, transposed, 1}, {nullptr, &two});
+  }
+}
+
+TEST(RuntimeProductTest, AnAddendOverlappingTheResultIsNotBlocked) {
+  // Partial sums are stored in `out` between reduction blocks; an addend in the same memory
+  // would be lost, so that product runs its reduction in one block.
+  std::vector<float> memory(64 * 64);
+  rnnc_rt_product product{};
+  product.rows = 64;
+  product.m = 64;
+  product.k = 4096;
+  product.out = memory.data();
+  product.outRowStride = 64;
+  product.addend = memory.data() + 8;
+  product.addendRowStride = 64;
+  for (ProductIsa isa : hostIsas())
+    EXPECT_EQ(productBlocking(isa, product, sizeof(float)).reduction, product.k);
+  product.addend = nullptr;
+  for (ProductIsa isa : hostIsas())
+    EXPECT_LT(productBlocking(isa, product, sizeof(float)).reduction, product.k);
 }
 
 TEST(RuntimeProductTest, IsaNeverExceedsTheRequestedWidth) {

@@ -1,50 +1,10 @@
-#include "compiler/driver/ModelData.h"
+#include "compiler/model/ModelData.h"
+
+#include "runtime/Init.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdlib>
-#include <iostream>
-#include <new>
 
-namespace rnnc::driver {
-
-Expected<Initializer> parseInitializer(const std::string &spec) {
-  static const std::map<std::string, InitKind> plain = {{"zeros", InitKind::Zeros},
-                                                        {"ones", InitKind::Ones},
-                                                        {"glorot", InitKind::Glorot},
-                                                        {"orthogonal", InitKind::Orthogonal}};
-  if (auto it = plain.find(spec); it != plain.end())
-    return Initializer{it->second, 0};
-  for (auto [prefix, kind] : {std::pair{"uniform(", InitKind::Uniform},
-                              std::pair{"normal(", InitKind::Normal}}) {
-    std::string start = prefix;
-    if (spec.rfind(start, 0) != 0 || spec.back() != ')')
-      continue;
-    std::string number = spec.substr(start.size(), spec.size() - start.size() - 1);
-    errno = 0;
-    char *end = nullptr;
-    double scale = std::strtod(number.c_str(), &end);
-    if (number.empty() || *end != '\0' || errno == ERANGE)
-      break;
-    return Initializer{kind, scale};
-  }
-  return Error::user("unknown parameter initialiser '" + spec + "'");
-}
-
-Expected<TensorMap> initializeParameters(const ir::Graph &graph, uint64_t seed, DType dtype) {
-  TensorMap parameters;
-  for (const ir::Op *param : graph.opsOfKind(ir::OpKind::Param)) {
-    const std::string &name = param->nameAttr();
-    auto init = parseInitializer(param->initAttr());
-    if (!init)
-      return Error::user("parameter '" + name + "': " + init.error().message);
-    auto tensor = makeParameter(name, dtype, param->result()->type().shape, *init, seed);
-    if (!tensor)
-      return tensor.takeError();
-    parameters.emplace(name, tensor.take());
-  }
-  return parameters;
-}
+namespace rnnc::model {
 
 namespace {
 std::vector<const ir::Op *> dataOps(const ir::Graph &graph) {
@@ -133,8 +93,8 @@ Status checkRandomDataSize(const ir::Graph &graph, const RandomDataOptions &opti
   return Status::ok();
 }
 
-Expected<std::map<std::string, std::vector<int64_t>>>
-extractLengths(const ir::Graph &graph, const TensorMap &data) {
+Expected<std::map<std::string, std::vector<int64_t>>> extractLengths(const ir::Graph &graph,
+                                                                     const TensorMap &data) {
   std::vector<std::string> axes = timeAxes(graph);
   std::map<std::string, std::vector<int64_t>> lengths;
   for (const auto &[name, tensor] : data) {
@@ -174,30 +134,6 @@ std::vector<const ir::Op *> generatedInputs(const ir::Graph &graph) {
   return generated;
 }
 
-Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source) {
-  std::vector<ir::Op *> paramOps = graph.opsOfKind(ir::OpKind::Param);
-  for (const ir::Op *param : paramOps) {
-    const std::string &name = param->nameAttr();
-    auto tensor = params.find(name);
-    if (tensor == params.end())
-      return Error::user(source + ": parameter '" + name + "' is missing");
-    DType expected = tensor->second.dtype() == DType::F64 ? DType::F64 : DType::F32;
-    if (Status status = checkTensor(name, tensor->second, expected, param->result()->type().shape);
-        !status)
-      return Error::user(source + ": " + status.error().message);
-  }
-  for (const auto &[name, tensor] : params) {
-    // Parameter names are identifiers; dotted names (`optimizer.*`, `train.*`) are the training
-    // state a checkpoint carries beside the parameters, so a checkpoint is a parameter file.
-    if (name.find('.') != std::string::npos)
-      continue;
-    auto isParam = [&](const ir::Op *param) { return param->nameAttr() == name; };
-    if (std::none_of(paramOps.begin(), paramOps.end(), isParam))
-      return Error::user(source + ": tensor '" + name + "' is not a parameter of the model");
-  }
-  return Status::ok();
-}
-
 Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::string &source) {
   std::vector<const ir::Op *> ops = dataOps(graph);
   std::vector<std::string> axes = timeAxes(graph);
@@ -217,34 +153,6 @@ SafetensorsMetadata modelMetadata(const ir::Module &module) {
   for (const auto &[name, value] : module.dims())
     dims += (dims.empty() ? "" : ",") + name + "=" + std::to_string(value);
   return {{"model", module.name()}, {"dims", dims}};
-}
-
-Expected<DType> parseRealType(const std::string &option, const std::string &text) {
-  if (text == "f32")
-    return DType::F32;
-  if (text == "f64")
-    return DType::F64;
-  return Error::user("option '" + option + "' expects f32 or f64, got '" + text + "'");
-}
-
-Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
-                                                      const std::vector<std::string> &args,
-                                                      const std::string &synopsis,
-                                                      const std::string &what) {
-  commandLine.flag("--help", "print this help");
-  if (Status parsed = commandLine.parse(args); !parsed)
-    return parsed.takeError();
-  if (commandLine.has("--help")) {
-    std::cout << "usage: " << synopsis << "\n\n" << commandLine.usage();
-    return std::optional<std::string>();
-  }
-  const std::vector<std::string> &positional = commandLine.positional();
-  if (positional.empty())
-    return Error::user("missing " + what + "\nusage: " + synopsis);
-  if (positional.size() > 1)
-    return Error::user("unexpected argument '" + positional[1] + "' (only one " + what +
-                       " is expected)");
-  return std::optional<std::string>(positional[0]);
 }
 
 TensorMap graphData(const ir::Graph &graph, const TensorMap &data) {
@@ -329,32 +237,4 @@ Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps
   return Status::ok();
 }
 
-Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name) {
-  if (auto value = commandLine.get(name))
-    return *value;
-  return Error::user("option '" + name + "' is required");
-}
-
-void declareDimOverrides(CommandLine &commandLine) {
-  commandLine.listOption("-D", "NAME=VALUE", "override a dim of the model (repeatable)");
-}
-
-Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,
-                                                             const CommandLine &commandLine) {
-  auto dims = parseDimOverrides(commandLine.getList("-D"));
-  if (!dims)
-    return dims.takeError();
-  return loadModule(path, *dims);
-}
-
-int runSubcommand(const std::function<Status()> &body) {
-  try {
-    if (Status status = body(); !status)
-      return reportError(status.error());
-    return 0;
-  } catch (const std::bad_alloc &) {
-    return reportError(Error::user("out of memory"));
-  }
-}
-
-} // namespace rnnc::driver
+} // namespace rnnc::model

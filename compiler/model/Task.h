@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace rnnc::driver {
+namespace rnnc::model {
 
 /// The data of one training or evaluation run of a graph.
 struct TrainingBatch {
@@ -81,4 +81,4 @@ private:
   std::string predictionOutput_;          ///< The output read by accuracy and squared error.
 };
 
-} // namespace rnnc::driver
+} // namespace rnnc::model

@@ -1,21 +1,19 @@
-// Tensors that go with a model's IR: initial parameters, random inputs for checks and
-// benchmarks, and the per-axis `lengths` tensors. Shared by the init, data, run and gradcheck
-// subcommands so that every one of them agrees on names, dtypes and layouts:
+// The tensors that go with a model's IR: random inputs for checks and benchmarks, the per-axis
+// `lengths` tensors, and the checks of data against the model. Shared by the subcommands and the
+// C++ API (rnnc/rnnc.h) so that every one of them agrees on names, dtypes, layouts and messages:
 //   parameters       by their model names, unbatched, F32 (or F64 for checks)
 //   inputs, targets  by their model names; sequences time-major [T, B, ...], static [B, ...];
 //                    tokens I32, reals F32
 //   lengths          I32 [B], named `lengths` when the model has one time axis, else
 //                    `lengths.<axis>` for each axis
 //
-// It also holds what the subcommands built on these tensors share beyond them: the parameter
-// file check, the tensor-file metadata, and the common shape of a subcommand's command line.
+// It also holds the tensor-file metadata. The parameters themselves (initialisation, the
+// parameter-file check) are in Parameters.h.
 #pragma once
 
-#include "compiler/driver/DriverCommon.h"
 #include "ir/Graph.h"
 #include "ir/Interpreter.h"
 #include "runtime/Error.h"
-#include "runtime/Init.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Tensor.h"
 
@@ -24,13 +22,7 @@
 #include <string>
 #include <vector>
 
-namespace rnnc::driver {
-
-/// The initialiser written in a `param` op's init attribute ("glorot", "normal(0.01)").
-Expected<Initializer> parseInitializer(const std::string &spec);
-
-/// Every parameter of `graph`, initialised from `seed` as its `param` op says.
-Expected<TensorMap> initializeParameters(const ir::Graph &graph, uint64_t seed, DType dtype);
+namespace rnnc::model {
 
 /// The time axes of `graph`'s inputs and targets, in order of first appearance.
 std::vector<std::string> timeAxes(const ir::Graph &graph);
@@ -60,8 +52,8 @@ Status checkRandomDataSize(const ir::Graph &graph, const RandomDataOptions &opti
 /// The lengths tensors of `data` as per-axis vectors, validating dtype I32 and rank 1 (the
 /// interpreter checks the values against the batch). A `lengths` tensor for a model with several
 /// axes, or `lengths.<axis>` for an unknown axis, is an error rather than silently ignored.
-Expected<std::map<std::string, std::vector<int64_t>>>
-extractLengths(const ir::Graph &graph, const TensorMap &data);
+Expected<std::map<std::string, std::vector<int64_t>>> extractLengths(const ir::Graph &graph,
+                                                                     const TensorMap &data);
 
 /// The graph `name` of `module`; a user error naming the model when it has none.
 Expected<const ir::Graph *> findGraph(const ir::Module &module, const std::string &name);
@@ -83,10 +75,6 @@ int64_t batchSizeOf(const ir::Graph &graph, const TensorMap &data, const ir::Bat
 Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps,
                        std::optional<int64_t> maxPrime, ir::Batch &batch);
 
-/// Checks a parameter file against the params of `graph`: every param present, F32 or F64, of
-/// its shape, and no other tensor. `source` (the file) names where an unknown tensor came from.
-Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source);
-
 /// The tensors of `data` that are inputs or targets of `graph` (dropping the lengths tensors and
 /// what the graph does not read).
 TensorMap graphData(const ir::Graph &graph, const TensorMap &data);
@@ -98,31 +86,4 @@ Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::
 /// ("K=65,H=128": the -D overrides that rebuild its shapes).
 SafetensorsMetadata modelMetadata(const ir::Module &module);
 
-/// A real element type as written on the command line: "f32" or "f64".
-Expected<DType> parseRealType(const std::string &option, const std::string &text);
-
-// The command line shared by the model subcommands.
-
-/// Declares `--help`, parses `args` and checks there is exactly one positional argument (`what`
-/// names it in the error). Returns the positional argument, or nullopt after printing `synopsis`
-/// and the options to stdout for `--help`.
-Expected<std::optional<std::string>> parseCommandLine(CommandLine &commandLine,
-                                                      const std::vector<std::string> &args,
-                                                      const std::string &synopsis,
-                                                      const std::string &what);
-
-/// The value of an option the subcommand cannot do without.
-Expected<std::string> requiredOption(const CommandLine &commandLine, const std::string &name);
-
-/// Declares `-D NAME=VALUE`, the dim overrides of a model file.
-void declareDimOverrides(CommandLine &commandLine);
-
-/// Loads the model at `path` with the `-D` overrides of `commandLine`.
-Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,
-                                                             const CommandLine &commandLine);
-
-/// Runs a subcommand's body: an Error (or running out of memory) is reported and gives exit
-/// status 1, success 0.
-int runSubcommand(const std::function<Status()> &body);
-
-} // namespace rnnc::driver
+} // namespace rnnc::model

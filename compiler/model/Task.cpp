@@ -1,13 +1,13 @@
-#include "compiler/driver/Task.h"
+#include "compiler/model/Task.h"
 
-#include "compiler/driver/ModelData.h"
-#include "compiler/driver/TrainingLog.h"
+#include "compiler/model/ModelData.h"
+#include "compiler/model/TrainingHistory.h"
 #include "compiler/passes/DCE.h"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace rnnc::driver {
+namespace rnnc::model {
 
 namespace {
 
@@ -322,4 +322,4 @@ Expected<TaskScore> BoundTask::score(backend::Backend &backend, const TensorMap 
   return score;
 }
 
-} // namespace rnnc::driver
+} // namespace rnnc::model

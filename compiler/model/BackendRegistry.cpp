@@ -1,4 +1,4 @@
-#include "compiler/backend/Backend.h"
+#include "compiler/model/BackendRegistry.h"
 
 #include "compiler/aot/AotBackend.h"
 #include "compiler/jit/JitBackend.h"
@@ -6,12 +6,12 @@
 #include <functional>
 #include <map>
 
-namespace rnnc::backend {
+namespace rnnc::model {
 
 namespace {
 
 /// The reference interpreter as a backend.
-class InterpreterBackend final : public Backend {
+class InterpreterBackend final : public backend::Backend {
 public:
   std::string name() const override { return "interp"; }
   Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
@@ -20,15 +20,15 @@ public:
   }
 };
 
-using BackendFactory =
-    std::function<Expected<std::unique_ptr<Backend>>(const BackendOptions &options)>;
+using BackendFactory = std::function<Expected<std::unique_ptr<backend::Backend>>(
+    const backend::BackendOptions &options)>;
 
 /// Every backend, by name.
 const std::map<std::string, BackendFactory> &backendTable() {
   static const std::map<std::string, BackendFactory> table = {
       {"interp",
-       [](const BackendOptions &) -> Expected<std::unique_ptr<Backend>> {
-         return std::unique_ptr<Backend>(std::make_unique<InterpreterBackend>());
+       [](const backend::BackendOptions &) -> Expected<std::unique_ptr<backend::Backend>> {
+         return std::unique_ptr<backend::Backend>(std::make_unique<InterpreterBackend>());
        }},
       {"jit", jit::createJitBackend},
       {"aot", aot::createAotBackend},
@@ -45,8 +45,8 @@ std::vector<std::string> backendNames() {
   return names;
 }
 
-Expected<std::unique_ptr<Backend>> createBackend(const std::string &name,
-                                                 const BackendOptions &options) {
+Expected<std::unique_ptr<backend::Backend>> createBackend(const std::string &name,
+                                                          const backend::BackendOptions &options) {
   auto it = backendTable().find(name);
   if (it == backendTable().end()) {
     std::string known;
@@ -57,4 +57,4 @@ Expected<std::unique_ptr<Backend>> createBackend(const std::string &name,
   return it->second(options);
 }
 
-} // namespace rnnc::backend
+} // namespace rnnc::model

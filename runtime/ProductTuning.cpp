@@ -1,0 +1,93 @@
+// ProductTuner (ProductTuning.h).
+#include "runtime/ProductTuning.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace rnnc {
+
+namespace {
+
+bool sameBlocking(const ProductBlocking &a, const ProductBlocking &b) {
+  return a.tile.rows == b.tile.rows && a.tile.panels == b.tile.panels &&
+         a.reduction == b.reduction && a.rowBlockTiles == b.rowBlockTiles;
+}
+
+} // namespace
+
+std::vector<ProductBlocking> ProductTuner::candidates(const ProductBlocking &rules, int64_t k) {
+  std::vector<ProductBlocking> result{rules};
+  auto add = [&](ProductBlocking blocking) {
+    blocking.reduction = std::clamp<int64_t>(blocking.reduction, 1, std::max<int64_t>(k, 1));
+    blocking.rowBlockTiles = std::max<int64_t>(blocking.rowBlockTiles, 1);
+    for (const ProductBlocking &existing : result)
+      if (sameBlocking(existing, blocking))
+        return;
+    result.push_back(blocking);
+  };
+  ProductBlocking variant = rules;
+  variant.reduction = k; // unblocked
+  add(variant);
+  variant = rules;
+  variant.reduction = rules.reduction * 2;
+  add(variant);
+  variant = rules;
+  variant.rowBlockTiles = rules.rowBlockTiles * 4;
+  add(variant);
+  variant = rules;
+  variant.rowBlockTiles = rules.rowBlockTiles / 4;
+  add(variant);
+  return result;
+}
+
+ProductTuner::Choice ProductTuner::choose(const ProductShapeKey &key,
+                                          const ProductBlocking &rules) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [found, inserted] = shapes_.try_emplace(key);
+  Shape &shape = found->second;
+  if (inserted) {
+    shape.candidates = candidates(rules, key.k);
+    shape.fastest.assign(shape.candidates.size(), 0);
+    shape.trials.assign(shape.candidates.size(), 0);
+  }
+  if (shape.chosen >= 0)
+    return {shape.candidates[static_cast<size_t>(shape.chosen)], -1};
+  int candidate = shape.next;
+  shape.next = (shape.next + 1) % static_cast<int>(shape.candidates.size());
+  return {shape.candidates[static_cast<size_t>(candidate)], candidate};
+}
+
+void ProductTuner::record(const ProductShapeKey &key, int candidate, double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = shapes_.find(key);
+  if (found == shapes_.end() || candidate < 0 || found->second.chosen >= 0)
+    return;
+  Shape &shape = found->second;
+  size_t index = static_cast<size_t>(candidate);
+  if (shape.trials[index] == 0 || seconds < shape.fastest[index])
+    shape.fastest[index] = seconds;
+  ++shape.trials[index];
+  if (*std::min_element(shape.trials.begin(), shape.trials.end()) < kTrialsPerCandidate)
+    return;
+  shape.chosen = static_cast<int>(std::min_element(shape.fastest.begin(), shape.fastest.end()) -
+                                  shape.fastest.begin());
+}
+
+const ProductBlocking *ProductTuner::tuned(const ProductShapeKey &key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = shapes_.find(key);
+  if (found == shapes_.end() || found->second.chosen < 0)
+    return nullptr;
+  return &found->second.candidates[static_cast<size_t>(found->second.chosen)];
+}
+
+ProductTuner *ProductTuner::process() {
+  static ProductTuner *tuner = [] {
+    const char *setting = std::getenv("RNNC_PRODUCT_TUNING");
+    return setting && std::strcmp(setting, "0") == 0 ? nullptr : new ProductTuner;
+  }();
+  return tuner;
+}
+
+} // namespace rnnc
