@@ -22,6 +22,7 @@
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/BenchmarkCase.h"
 #include "compiler/model/BackendRegistry.h"
+#include "runtime/ProductTuning.h"
 #ifdef RNNC_BENCH_ONEDNN
 #include "bench/OneDnnRnn.h"
 #endif
@@ -201,6 +202,13 @@ void timeRnnc(benchmark::State &state, size_t shapeIndex, BenchmarkMode mode, in
   SharedCase *shared = caseOrSkip(state, shapeIndex, mode, *options);
   if (!shared)
     return;
+  // Untimed: the runtime's choice of each product's blocking by measurement, once per shape and
+  // process (runtime/ProductTuning.h), like the compile before it.
+  for (int run = 0; ProductTuner::process() && run < ProductTuner::kMaxTrialCalls; ++run)
+    if (auto outputs = shared->source->run(*shared->jit, threads); !outputs) {
+      state.SkipWithError(outputs.error().message.c_str());
+      return;
+    }
   auto start = std::chrono::steady_clock::now();
   for (auto _ : state) {
     auto outputs = shared->source->run(*shared->jit, threads);

@@ -42,19 +42,23 @@ ProductTileShape productTileShape(ProductIsa isa, int64_t rows);
 /// How a product is cut for the caches. Tiles are numbered row block by row block (a row block
 /// is `rowBlockTiles` tiles of rows), within one panel block by panel block, and within that row
 /// tile by row tile; the threads of the pool take contiguous ranges of tile numbers, so a thread
-/// keeps the same columns of A (its slice of the weights) across the steps of a scan. A tile
-/// runs the reduction in blocks of `reduction` steps (ProductTiles.inc), so that a panel block's
-/// part of A stays in L1 while the row tiles of a row block reuse it, and a row block's part of
-/// x stays in L2 while the panel blocks reuse it.
+/// keeps the same columns of A (its slice of the weights) across the steps of a scan. A row
+/// block's x stays in L2 while the panel blocks reuse it. A tile may run the reduction in blocks
+/// of `reduction` steps (ProductTiles.inc), so that a panel block's part of A stays in L1 while
+/// the row tiles of a row block reuse it.
 struct ProductBlocking {
   ProductTileShape tile;
   int64_t reduction = 1;    ///< p per reduction block (the last one may be shorter).
   int64_t rowBlockTiles = 1; ///< Row tiles per row block (the last one may have fewer).
 };
 
-/// The blocking `product` takes on `isa` (element size `elementBytes`).
+/// The blocking `product` takes on `isa` (element size `elementBytes`) unless tuned.
 ProductBlocking productBlocking(ProductIsa isa, const rnnc_rt_product &product,
                                 int64_t elementBytes);
+
+/// A reduction block for `blocking`'s tile that keeps its panels over the block in L1 (32 KiB),
+/// the blocks of a reduction of k made even: a candidate of the tuner (ProductTuning.h).
+int64_t panelFittingReduction(const ProductBlocking &blocking, int64_t k);
 
 /// Runs `product` on the threads of `pool` (null: the calling thread) with the micro-kernels of
 /// productIsaFor(product.vectorBytes), blocked as `blocking` says when it is given (tests), else

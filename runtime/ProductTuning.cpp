@@ -27,16 +27,16 @@ std::vector<ProductBlocking> ProductTuner::candidates(const ProductBlocking &rul
     result.push_back(blocking);
   };
   ProductBlocking variant = rules;
-  variant.reduction = k; // unblocked
-  add(variant);
-  variant = rules;
-  variant.reduction = rules.reduction * 2;
-  add(variant);
-  variant = rules;
   variant.rowBlockTiles = rules.rowBlockTiles * 4;
   add(variant);
   variant = rules;
   variant.rowBlockTiles = rules.rowBlockTiles / 4;
+  add(variant);
+  variant = rules;
+  variant.reduction = panelFittingReduction(rules, k); // panels in L1
+  add(variant);
+  variant = rules;
+  variant.reduction = (k + 1) / 2; // two blocks
   add(variant);
   return result;
 }
@@ -50,11 +50,14 @@ ProductTuner::Choice ProductTuner::choose(const ProductShapeKey &key,
     shape.candidates = candidates(rules, key.k);
     shape.fastest.assign(shape.candidates.size(), 0);
     shape.trials.assign(shape.candidates.size(), 0);
+    shape.dropped.assign(shape.candidates.size(), false);
   }
   if (shape.chosen >= 0)
     return {shape.candidates[static_cast<size_t>(shape.chosen)], -1};
-  int candidate = shape.next;
-  shape.next = (shape.next + 1) % static_cast<int>(shape.candidates.size());
+  int count = static_cast<int>(shape.candidates.size()), candidate = shape.next;
+  while (shape.dropped[static_cast<size_t>(candidate)])
+    candidate = (candidate + 1) % count;
+  shape.next = (candidate + 1) % count;
   return {shape.candidates[static_cast<size_t>(candidate)], candidate};
 }
 
@@ -64,14 +67,29 @@ void ProductTuner::record(const ProductShapeKey &key, int candidate, double seco
   if (found == shapes_.end() || candidate < 0 || found->second.chosen >= 0)
     return;
   Shape &shape = found->second;
-  size_t index = static_cast<size_t>(candidate);
+  size_t index = static_cast<size_t>(candidate), count = shape.candidates.size();
   if (shape.trials[index] == 0 || seconds < shape.fastest[index])
     shape.fastest[index] = seconds;
   ++shape.trials[index];
-  if (*std::min_element(shape.trials.begin(), shape.trials.end()) < kTrialsPerCandidate)
-    return;
-  shape.chosen = static_cast<int>(std::min_element(shape.fastest.begin(), shape.fastest.end()) -
-                                  shape.fastest.begin());
+  // Once every candidate has had a trial, drop those far from the fastest (never the fastest,
+  // whose time is the best).
+  if (!shape.firstRoundDone &&
+      std::find(shape.trials.begin(), shape.trials.end(), 0) == shape.trials.end()) {
+    shape.firstRoundDone = true;
+    double best = *std::min_element(shape.fastest.begin(), shape.fastest.end());
+    for (size_t other = 0; other < count; ++other)
+      shape.dropped[other] = shape.fastest[other] > best * kCloseEnough;
+  }
+  int chosen = -1;
+  for (size_t other = 0; other < count; ++other) {
+    if (shape.dropped[other])
+      continue;
+    if (shape.trials[other] < kTrialsPerCandidate)
+      return;
+    if (chosen < 0 || shape.fastest[other] < shape.fastest[static_cast<size_t>(chosen)])
+      chosen = static_cast<int>(other);
+  }
+  shape.chosen = chosen;
 }
 
 const ProductBlocking *ProductTuner::tuned(const ProductShapeKey &key) const {

@@ -1,9 +1,12 @@
 // Choosing a product's blocking (Product.h) by measurement on the host, the first time a shape
-// is seen (the way ATLAS and FFTW choose by timing): the blocking productBlocking's rules give
-// and a few others (the reduction unblocked or in longer blocks, row blocks four times smaller
-// or larger) take turns on the first calls of each shape, each timed kTrialsPerCandidate times;
-// from then on the fastest one runs. Every blocking computes the same bits (the invariant of
-// Product.h), so tuning changes only the speed, never a result.
+// is seen (the way ATLAS and FFTW choose by timing). The blocking productBlocking's rules give
+// and a few others (row blocks four times larger or smaller, the reduction in blocks that keep
+// a tile's panels in L1 or in two halves) take turns on the first calls of each shape, once
+// each; the candidates within kCloseEnough of the fastest of that round take turns again until
+// each has had kTrialsPerCandidate trials (the others are dropped, so a slow candidate costs one
+// call); from then on the fastest trial's blocking runs. Every blocking computes the same bits
+// (the invariant of Product.h), so tuning changes only the speed, never a result. A shape is
+// tuned within kMaxTrialCalls calls.
 //
 // In-process only: a process tunes each shape once (a training run calls the same shapes
 // thousands of times). RNNC_PRODUCT_TUNING=0 in the environment turns it off (the rules'
@@ -31,6 +34,10 @@ struct ProductShapeKey {
 class ProductTuner {
 public:
   static constexpr int kTrialsPerCandidate = 3;
+  /// A candidate more than this much slower than the fastest in the first round is dropped.
+  static constexpr double kCloseEnough = 1.25;
+  /// The most calls a shape's tuning takes (5 candidates).
+  static constexpr int kMaxTrialCalls = 5 * kTrialsPerCandidate;
   /// Products of fewer multiply-adds run with the rules' blocking: their time is too short to
   /// measure against the clock's own cost, and the caches hold them whatever the blocking.
   static constexpr int64_t kMinimumWork = int64_t(1) << 20;
@@ -57,7 +64,9 @@ private:
     std::vector<ProductBlocking> candidates;
     std::vector<double> fastest; ///< Per candidate: its fastest trial (seconds).
     std::vector<int> trials;     ///< Per candidate.
-    int next = 0;                ///< The next candidate to try, round robin.
+    std::vector<bool> dropped;   ///< Per candidate: too slow in the first round.
+    bool firstRoundDone = false; ///< Every candidate has had a trial (and `dropped` is set).
+    int next = 0;                ///< The next candidate to try, round robin over the others.
     int chosen = -1;             ///< Once every candidate has its trials.
   };
   mutable std::mutex mutex_;

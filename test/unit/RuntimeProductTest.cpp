@@ -42,7 +42,8 @@ ProductBlocking smallBlocks(ProductIsa isa, int64_t rows) {
 }
 
 template <typename T>
-void checkCase(ProductIsa isa, const Case &c, const std::vector<ThreadPool *> &pools) {
+void checkCase(ProductIsa isa, const Case &c, const std::vector<ThreadPool *> &pools,
+               const ProductBlocking *extra = nullptr) {
   std::mt19937 generator(static_cast<uint32_t>(c.rows * 1000003 + c.m * 1009 + c.k));
   std::uniform_real_distribution<double> uniform(-1, 1);
   std::vector<T> a(static_cast<size_t>(c.m * c.k)), x(static_cast<size_t>(c.rows * c.k));
@@ -92,7 +93,8 @@ void checkCase(ProductIsa isa, const Case &c, const std::vector<ThreadPool *> &p
     }
 
   const ProductBlocking small = smallBlocks(isa, c.rows);
-  for (const ProductBlocking *blocking : {static_cast<const ProductBlocking *>(nullptr), &small})
+  for (const ProductBlocking *blocking :
+       {static_cast<const ProductBlocking *>(nullptr), &small, extra ? extra : &small})
     for (ThreadPool *pool : pools) {
       std::vector<T> out(expected.size(), sentinel);
       product.out = out.data();
@@ -139,9 +141,9 @@ TEST(RuntimeProductTest, LargeProductSplitsOverThreadsWithTheSameBits) {
       checkCase<float>(isa, {64, 300, 256, transposed, 1}, {nullptr, &two, &three});
 }
 
-TEST(RuntimeProductTest, LongReductionsAreBlockedWithTheSameBits) {
-  // productBlocking's own blocks: a reduction longer than one block and a row count above one
-  // row block (a weight gradient over T·B rows), split over threads.
+TEST(RuntimeProductTest, ReductionBlocksThatFitL1GiveTheSameBits) {
+  // The tuner's blocked candidate (panelFittingReduction) on a reduction longer than one block
+  // and more rows than one row block (a weight gradient over T·B rows), split over threads.
   ThreadPool two(2);
   for (ProductIsa isa : hostIsas()) {
     rnnc_rt_product product{};
@@ -150,30 +152,41 @@ TEST(RuntimeProductTest, LongReductionsAreBlockedWithTheSameBits) {
     product.k = 1500;
     product.xColumnStride = 1;
     ProductBlocking blocking = productBlocking(isa, product, sizeof(float));
+    blocking.reduction = panelFittingReduction(blocking, product.k);
     EXPECT_LT(blocking.reduction, product.k);
     EXPECT_LT(blocking.rowBlockTiles * blocking.tile.rows, product.rows);
     for (bool transposed : {false, true})
-      checkCase<float>(isa, {300, 40, 1500, transposed, 1}, {nullptr, &two});
+      checkCase<float>(isa, {300, 40, 1500, transposed, 1}, {nullptr, &two}, &blocking);
   }
 }
 
-TEST(RuntimeProductTest, AnAddendOverlappingTheResultIsNotBlocked) {
-  // Partial sums are stored in `out` between reduction blocks; an addend in the same memory
-  // would be lost, so that product runs its reduction in one block.
-  std::vector<float> memory(64 * 64);
+TEST(RuntimeProductTest, AnAddendThatIsTheResultIsAddedOnEveryCall) {
+  // out = out + x Aᵀ in place: partial sums stored in `out` would lose the addend, so such a
+  // product is never tuned into reduction blocks, on however many calls.
+  const int64_t rows = 64, m = 64, k = 700; // above the tuner's minimum work
+  std::vector<float> a(m * k, 0.5f), x(rows * k, 0.25f), out(rows * m, 1.0f);
+  Aligned<float> packed(static_cast<size_t>(packedElements(m, k, sizeof(float))));
+  packPanels(packed.data, a.data(), m, k, k, 1);
   rnnc_rt_product product{};
-  product.rows = 64;
-  product.m = 64;
-  product.k = 4096;
-  product.out = memory.data();
-  product.outRowStride = 64;
-  product.addend = memory.data() + 8;
-  product.addendRowStride = 64;
-  for (ProductIsa isa : hostIsas())
-    EXPECT_EQ(productBlocking(isa, product, sizeof(float)).reduction, product.k);
-  product.addend = nullptr;
-  for (ProductIsa isa : hostIsas())
-    EXPECT_LT(productBlocking(isa, product, sizeof(float)).reduction, product.k);
+  product.rows = rows;
+  product.m = m;
+  product.k = k;
+  product.packed = packed.data;
+  product.x = x.data();
+  product.xRowStride = k;
+  product.xColumnStride = 1;
+  product.out = out.data();
+  product.outRowStride = m;
+  product.addend = out.data();
+  product.addendRowStride = m;
+  product.vectorBytes = static_cast<int64_t>(productIsaFor(64));
+  float expected = 1.0f;
+  for (int call = 0; call < 20; ++call) {
+    runProduct<float>(nullptr, product);
+    expected += 0.125f * k; // exact in float: every term and partial sum is a multiple of 1/8
+    ASSERT_EQ(out[0], expected) << "call " << call;
+    ASSERT_EQ(out[rows * m - 1], expected) << "call " << call;
+  }
 }
 
 TEST(RuntimeProductTest, IsaNeverExceedsTheRequestedWidth) {
