@@ -159,8 +159,8 @@ void EmitContext::forEachExample(const std::function<void()> &body) {
 }
 
 void EmitContext::forEachExampleInParallel(llvm::Value *work, const std::function<void()> &body) {
-  if (scanStep || examplesBegin) {
-    failInternally("a parallel loop over examples inside a scan or another parallel loop");
+  if (examplesBegin) {
+    failInternally("a parallel loop over examples inside another one");
     return;
   }
   llvm::Function *kernel = function;

@@ -126,7 +126,7 @@ public:
   /// Emits body() for every example b (context.example = b) in order; inside a scan only for the
   /// examples that have the scan's current step.
   void forEachExample(const std::function<void()> &body);
-  /// forEachExample outside scans, with the examples split over the runtime's threads: body() is
+  /// forEachExample with the examples split over the runtime's threads: body() is
   /// emitted into a function of its own, `rnnc_examples.N(closure, begin, end)`, that
   /// rnnc_rt_parallel_tiles runs over parts of [0, B) when `work` (about one unit per element
   /// written) is large enough. Every kernel value body() reads is passed in the closure. body()

@@ -382,14 +382,97 @@ Status emitOp(EmitContext &context, const Op &op, const StepPosition &position) 
   }
 }
 
+namespace {
+
+/// Whether `op` emits no code of its own: its value is computed in another op's loop or tile.
+bool computedElsewhere(const KernelPlan &plan, const Op &op) {
+  return plan.fusedIntoProducts.count(&op) || plan.inlinedElementwise.count(&op);
+}
+
+/// Whether `op`, in a scan body, is computed row by row for each example that has the step
+/// (emitPerStepOp's loop over the examples) by code that may run on the runtime's threads.
+bool runsPerExampleInScan(const KernelPlan &plan, const Op &op) {
+  switch (op.kind()) {
+  case OpKind::Param:
+  case OpKind::Input:
+  case OpKind::Target:
+  case OpKind::Scan:
+  case OpKind::Feed:
+  case OpKind::Yield:
+  case OpKind::Output:
+    return false;
+  default:
+    break;
+  }
+  if (isWholeSequenceOp(op.kind()) || plan.foldedTransposes.count(&op) ||
+      plan.batchedMatMuls.count(&op) || computedElsewhere(plan, op))
+    return false;
+  const ir::Value *result = op.result();
+  return !plan.isBatchInvariant(result) && !result->type().isSequence() &&
+         runsInParallel(plan, op);
+}
+
+/// Work units (runtime/Gemm.h's parallelTiles) per element an op of a scan body writes: an
+/// element of gate math costs several multiply-adds (a sigmoid or tanh more), so a step's
+/// element-wise work goes to the threads from about 16,000 elements (an LSTM's gates and cells at
+/// B = 32, H = 128), not from the 131,072 of work outside scans.
+constexpr int64_t kScanStepWorkPerElement = 8;
+
+/// Emits consecutive per-example ops of a scan body (runsPerExampleInScan, with the ops computed
+/// elsewhere between them) as one loop over the examples split over the runtime's threads: each
+/// example runs all of them in order, which reads only its own rows, so the results are those of
+/// one loop per op, on any number of threads.
+Status emitPerExampleOps(EmitContext &context, const std::vector<const Op *> &ops,
+                         const StepPosition &position) {
+  std::vector<std::pair<const Op *, Storage>> computed;
+  int64_t elements = 0;
+  for (const Op *op : ops) {
+    if (computedElsewhere(context.plan, *op))
+      continue;
+    Storage storage = context.slotStorage(op->result());
+    context.storage[op->result()] = storage;
+    computed.emplace_back(op, storage);
+    elements += op->result()->type().numElements();
+  }
+  Status status = Status::ok();
+  llvm::Value *work = context.builder.CreateMul(
+      context.batchSize, context.index(elements * kScanStepWorkPerElement));
+  context.forEachExampleInParallel(work, [&] {
+    for (const auto &[op, storage] : computed) {
+      llvm::Value *result = context.stepPointer(
+          storage, context.elementType(op->result()->type()), context.index(0));
+      if (status)
+        status = emitStepOp(context, *op, result, context.index(0), position);
+    }
+  });
+  return status;
+}
+
+} // namespace
+
 Status emitBlock(EmitContext &context, const ir::Block &block, const StepPosition &position) {
+  std::vector<const Op *> perExample; // consecutive per-example ops of a scan body
+  auto emitPerExample = [&] {
+    Status status = perExample.empty() ? Status::ok()
+                                       : emitPerExampleOps(context, perExample, position);
+    perExample.clear();
+    return status;
+  };
   for (const auto &op : block.ops()) {
     if (op->kind() == OpKind::Yield)
       break;
+    if (context.scanStep &&
+        (runsPerExampleInScan(context.plan, *op) ||
+         (!perExample.empty() && computedElsewhere(context.plan, *op)))) {
+      perExample.push_back(op.get());
+      continue;
+    }
+    if (Status status = emitPerExample(); !status)
+      return status;
     if (Status status = emitOp(context, *op, position); !status)
       return status;
   }
-  return Status::ok();
+  return emitPerExample();
 }
 
 Expected<LoweredGraph> lowerGraph(const ir::Graph &graph, llvm::LLVMContext &llvmContext,

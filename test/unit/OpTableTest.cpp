@@ -131,13 +131,13 @@ TEST(OpTableTest, CodegenMisuseIsAnInternalErrorNotAnAbort) {
   EXPECT_EQ(context.internalError->message,
             "internal error: codegen: a per-example value used outside a loop over examples");
   context.internalError.reset();
-  context.scanStep = context.index(0);
+  context.examplesBegin = context.index(0); // as inside a parallel loop's function
   bool emitted = false;
   context.forEachExampleInParallel(context.index(1), [&] { emitted = true; });
   EXPECT_FALSE(emitted);
   ASSERT_TRUE(context.internalError.has_value());
-  EXPECT_EQ(context.internalError->message, "internal error: codegen: a parallel loop over "
-                                            "examples inside a scan or another parallel loop");
+  EXPECT_EQ(context.internalError->message,
+            "internal error: codegen: a parallel loop over examples inside another one");
 }
 
 } // namespace
