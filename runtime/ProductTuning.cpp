@@ -1,9 +1,12 @@
 // ProductTuner (ProductTuning.h).
 #include "runtime/ProductTuning.h"
 
+#include "runtime/Files.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 namespace rnnc {
 
@@ -14,7 +17,68 @@ bool sameBlocking(const ProductBlocking &a, const ProductBlocking &b) {
          a.reduction == b.reduction && a.rowBlockTiles == b.rowBlockTiles;
 }
 
+constexpr const char *kWisdomHeader = "rnnc-product-wisdom 1";
+
+/// The entries of the wisdom file at `path`; empty when it is absent or malformed.
+std::map<ProductShapeKey, ProductBlocking> readWisdom(const std::string &path) {
+  Expected<std::string> contents = readWholeFile(path);
+  if (!contents)
+    return {};
+  std::istringstream in(*contents);
+  std::string line;
+  if (!std::getline(in, line) || line != kWisdomHeader)
+    return {};
+  std::map<ProductShapeKey, ProductBlocking> entries;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    ProductShapeKey key{};
+    ProductBlocking blocking;
+    std::string rest;
+    if (!(fields >> key.isa >> key.elementBytes >> key.rows >> key.m >> key.k >>
+          key.transposedX >> key.threads >> blocking.tile.rows >> blocking.tile.panels >>
+          blocking.reduction >> blocking.rowBlockTiles) ||
+        (fields >> rest))
+      return {};
+    entries[key] = blocking;
+  }
+  return entries;
+}
+
 } // namespace
+
+void ProductTuner::useWisdomFile(const std::string &path) {
+  std::map<ProductShapeKey, ProductBlocking> entries = readWisdom(path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (path == wisdomPath_)
+    return;
+  wisdomPath_ = path;
+  for (auto &[key, blocking] : entries)
+    wisdom_.try_emplace(key, blocking); // what this process tuned stays
+}
+
+void ProductTuner::saveWisdom() {
+  std::string path;
+  std::map<ProductShapeKey, ProductBlocking> ours;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    path = wisdomPath_;
+    ours = wisdom_;
+  }
+  if (path.empty())
+    return;
+  std::map<ProductShapeKey, ProductBlocking> merged = readWisdom(path);
+  for (auto &[key, blocking] : ours)
+    merged[key] = blocking;
+  std::ostringstream out;
+  out << kWisdomHeader << "\n";
+  for (const auto &[key, blocking] : merged)
+    out << key.isa << ' ' << key.elementBytes << ' ' << key.rows << ' ' << key.m << ' ' << key.k
+        << ' ' << key.transposedX << ' ' << key.threads << ' ' << blocking.tile.rows << ' '
+        << blocking.tile.panels << ' ' << blocking.reduction << ' ' << blocking.rowBlockTiles
+        << "\n";
+  // The wisdom is an optimisation: a file that cannot be written is left as it was.
+  (void)writeFileAtomically(path, out.str());
+}
 
 std::vector<ProductBlocking> ProductTuner::candidates(const ProductBlocking &rules, int64_t k) {
   std::vector<ProductBlocking> result{rules};
@@ -51,6 +115,10 @@ ProductTuner::Choice ProductTuner::choose(const ProductShapeKey &key,
     shape.fastest.assign(shape.candidates.size(), 0);
     shape.trials.assign(shape.candidates.size(), 0);
     shape.dropped.assign(shape.candidates.size(), false);
+    if (auto known = wisdom_.find(key); known != wisdom_.end())
+      for (size_t candidate = 0; candidate < shape.candidates.size(); ++candidate)
+        if (sameBlocking(shape.candidates[candidate], known->second))
+          shape.chosen = static_cast<int>(candidate);
   }
   if (shape.chosen >= 0)
     return {shape.candidates[static_cast<size_t>(shape.chosen)], -1};
@@ -62,10 +130,15 @@ ProductTuner::Choice ProductTuner::choose(const ProductShapeKey &key,
 }
 
 void ProductTuner::record(const ProductShapeKey &key, int candidate, double seconds) {
+  if (recordTrial(key, candidate, seconds))
+    saveWisdom();
+}
+
+bool ProductTuner::recordTrial(const ProductShapeKey &key, int candidate, double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto found = shapes_.find(key);
   if (found == shapes_.end() || candidate < 0 || found->second.chosen >= 0)
-    return;
+    return false;
   Shape &shape = found->second;
   size_t index = static_cast<size_t>(candidate), count = shape.candidates.size();
   if (shape.trials[index] == 0 || seconds < shape.fastest[index])
@@ -85,11 +158,13 @@ void ProductTuner::record(const ProductShapeKey &key, int candidate, double seco
     if (shape.dropped[other])
       continue;
     if (shape.trials[other] < kTrialsPerCandidate)
-      return;
+      return false;
     if (chosen < 0 || shape.fastest[other] < shape.fastest[static_cast<size_t>(chosen)])
       chosen = static_cast<int>(other);
   }
   shape.chosen = chosen;
+  wisdom_[key] = shape.candidates[static_cast<size_t>(chosen)];
+  return !wisdomPath_.empty();
 }
 
 const ProductBlocking *ProductTuner::tuned(const ProductShapeKey &key) const {

@@ -8,9 +8,18 @@
 // (the invariant of Product.h), so tuning changes only the speed, never a result. A shape is
 // tuned within kMaxTrialCalls calls.
 //
-// In-process only: a process tunes each shape once (a training run calls the same shapes
-// thousands of times). RNNC_PRODUCT_TUNING=0 in the environment turns it off (the rules'
-// blocking always), for comparisons.
+// A process tunes each shape once (a training run calls the same shapes thousands of times).
+// With a wisdom file (useWisdomFile; the JIT keeps one per host CPU beside its compile cache,
+// JitCompiler.h) the choices outlive the process, the way FFTW's wisdom does: a shape the file
+// holds runs its blocking from the first call, and every shape tuned here is added to the file.
+// RNNC_PRODUCT_TUNING=0 in the environment turns tuning off (the rules' blocking always), for
+// comparisons.
+//
+// Wisdom file: the line "rnnc-product-wisdom 1", then one line per tuned shape of eleven
+// integers: the ProductShapeKey (isa elementBytes rows m k transposedX threads), then the
+// blocking (tile rows, tile panels, reduction, rowBlockTiles). A file that cannot be read or
+// parsed is ignored, and a blocking that is not one of its shape's candidates (another version
+// of the rules) is not used; the wisdom is an optimisation, so none of this is an error.
 #pragma once
 
 #include "runtime/Product.h"
@@ -18,6 +27,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -56,6 +66,12 @@ public:
   /// The tuned blocking of `key`, if every candidate has had its trials (tests, reports).
   const ProductBlocking *tuned(const ProductShapeKey &key) const;
 
+  /// Reads the shapes tuned in `path` (see the file comment) and from now on adds each shape
+  /// tuned here to it: the file is read again, merged and written to a temporary file renamed
+  /// over it, so processes sharing it never read half a file (when two add shapes at once, one's
+  /// may be lost: it is tuned again later). Does nothing when `path` is already in use.
+  void useWisdomFile(const std::string &path);
+
   /// The process's tuner, used by runProduct; null when RNNC_PRODUCT_TUNING=0.
   static ProductTuner *process();
 
@@ -69,8 +85,15 @@ private:
     int next = 0;                ///< The next candidate to try, round robin over the others.
     int chosen = -1;             ///< Once every candidate has its trials.
   };
+  /// record() under the lock: whether the shape got its choice now and there is a file to add
+  /// it to.
+  bool recordTrial(const ProductShapeKey &key, int candidate, double seconds);
+  void saveWisdom(); // with mutex_ not held
+
   mutable std::mutex mutex_;
   std::map<ProductShapeKey, Shape> shapes_;
+  std::map<ProductShapeKey, ProductBlocking> wisdom_; ///< Tuned here or read from the file.
+  std::string wisdomPath_;                            ///< Empty: no wisdom file.
 };
 
 } // namespace rnnc

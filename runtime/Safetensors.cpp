@@ -1,19 +1,13 @@
 #include "runtime/Safetensors.h"
 
+#include "runtime/Files.h"
 #include "runtime/Json.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <set>
 #include <tuple>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace rnnc {
 
@@ -323,63 +317,6 @@ std::string headerJson(const TensorMap &tensors, const std::vector<TensorExtent>
   return header;
 }
 
-std::string errnoMessage() { return std::strerror(errno); }
-
-/// Reads a whole file with POSIX calls, so that every failure has an errno to report.
-Expected<std::string> readWholeFile(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Error::user(path + ": cannot open: " + errnoMessage());
-  std::string contents;
-  struct stat info;
-  if (::fstat(fd, &info) == 0 && info.st_size > 0)
-    contents.reserve(size_t(info.st_size));
-  char buffer[1 << 16];
-  while (true) {
-    ssize_t count = ::read(fd, buffer, sizeof buffer);
-    if (count < 0 && errno == EINTR)
-      continue;
-    if (count < 0) {
-      Error error = Error::user(path + ": cannot read: " + errnoMessage());
-      ::close(fd);
-      return error;
-    }
-    if (count == 0)
-      break;
-    contents.append(buffer, size_t(count));
-  }
-  ::close(fd);
-  return contents;
-}
-
-bool writeAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t count = ::write(fd, bytes.data(), bytes.size());
-    if (count < 0 && errno == EINTR)
-      continue;
-    if (count < 0)
-      return false;
-    bytes.remove_prefix(size_t(count));
-  }
-  return true;
-}
-
-/// Creates a fresh temporary file next to `path` (so the final rename stays on one file system)
-/// with the default permissions of a new file; returns its descriptor and sets `tempPath`.
-int createTemporaryFile(const std::string &path, std::string &tempPath) {
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path target(path);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string name = "." + target.filename().string() + ".tmp" + std::to_string(::getpid()) +
-                       "-" + std::to_string(counter++);
-    tempPath = (target.parent_path() / name).string();
-    int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST)
-      return fd;
-  }
-  return -1;
-}
-
 } // namespace
 
 Expected<TensorMap> parseSafetensors(std::string_view bytes, const std::string &sourceName,
@@ -426,26 +363,7 @@ Status writeSafetensors(const std::string &path, const TensorMap &tensors,
   if (!bytes)
     return Error::user(path + ": " + bytes.error().message);
 
-  std::string tempPath;
-  int fd = createTemporaryFile(path, tempPath);
-  if (fd < 0)
-    return Error::user(path + ": cannot create a temporary file: " + errnoMessage());
-  auto fail = [&](const std::string &reason) {
-    ::unlink(tempPath.c_str());
-    return Error::user(path + ": cannot write: " + reason);
-  };
-  // fsync before rename: otherwise a crash could leave `path` naming a file whose data never
-  // reached the disk.
-  if (!writeAll(fd, *bytes) || ::fsync(fd) != 0) {
-    std::string reason = errnoMessage();
-    ::close(fd);
-    return fail(reason);
-  }
-  if (::close(fd) != 0)
-    return fail(errnoMessage());
-  if (::rename(tempPath.c_str(), path.c_str()) != 0)
-    return fail(errnoMessage());
-  return Status::ok();
+  return writeFileAtomically(path, *bytes);
 }
 
 Status checkTensor(const std::string &name, const Tensor &tensor, DType expected,

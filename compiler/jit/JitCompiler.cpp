@@ -6,6 +6,7 @@
 #include "compiler/codegen/Codegen.h"
 #include "compiler/codegen/Target.h"
 #include "ir/Printer.h"
+#include "runtime/ProductTuning.h"
 
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
@@ -13,8 +14,10 @@
 #include <llvm/Support/Error.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/TargetParser/Host.h>
 
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 
 namespace rnnc::jit {
@@ -80,6 +83,14 @@ Expected<std::unique_ptr<JitCompiler>> JitCompiler::create(const JitOptions &opt
   engine->jit = std::move(*jit);
   engine->machine = std::move(*machine);
   engine->cache = std::make_unique<CompileCache>(options.cache);
+  // The products' tuned blockings are remembered beside the kernels, per host CPU: they are
+  // measurements of this machine (runtime/ProductTuning.h).
+  if (ProductTuner *tuner = ProductTuner::process(); tuner && engine->cache->enabled()) {
+    std::error_code error;
+    std::filesystem::create_directories(engine->cache->directory(), error);
+    tuner->useWisdomFile(engine->cache->directory() + "/product-wisdom-" +
+                         llvm::sys::getHostCPUName().str() + ".txt");
+  }
   return std::unique_ptr<JitCompiler>(new JitCompiler(std::move(engine)));
 }
 

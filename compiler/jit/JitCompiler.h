@@ -6,7 +6,10 @@
 // Every kernel is compiled to an object file in memory and linked into a JITDylib of its own
 // (so the same kernel may be loaded twice). With the compile cache (CompileCache.h) on, the
 // object is looked up by the graph's key first: a hit skips lowering, optimisation and machine
-// code generation, and only the plan, which is cheap, is computed again from the graph.
+// code generation, and only the plan, which is cheap, is computed again from the graph. The
+// cache directory also keeps the products' wisdom, `product-wisdom-<host CPU>.txt`: the
+// blockings the runtime's tuner chose by measurement (runtime/ProductTuning.h), so that a later
+// process on the same kind of CPU does not tune those shapes again.
 #pragma once
 
 #include "compiler/backend/Backend.h"

@@ -1,7 +1,7 @@
 // runtime/ProductTuning.h: the candidates a shape is tried with, the choice of the fastest from
 // recorded trials (synthetic times, so the test does not depend on the machine), and tuned
 // products giving the same bits as the rules' blocking on every call while the tuner tries
-// each candidate.
+// each candidate; the wisdom file that carries choices from one process to the next.
 #include "runtime/Gemm.h"
 #include "runtime/Product.h"
 #include "runtime/ProductTuning.h"
@@ -9,9 +9,14 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace rnnc {
@@ -140,6 +145,93 @@ TEST(ProductTuningTest, TunedProductsGiveTheRulesBitsOnEveryCall) {
     EXPECT_NE(ProductTuner::process()->tuned(key), nullptr);
   }
   std::free(packed);
+}
+
+/// Tunes `key` on `tuner` with synthetic times in which candidate `fastest` wins.
+void tuneWithSyntheticTimes(ProductTuner &tuner, const ProductShapeKey &key,
+                            const ProductBlocking &rules, int fastest) {
+  for (int call = 0; call < ProductTuner::kMaxTrialCalls && !tuner.tuned(key); ++call) {
+    ProductTuner::Choice choice = tuner.choose(key, rules);
+    tuner.record(key, choice.candidate, choice.candidate == fastest ? 1.0 : 1.1);
+  }
+  ASSERT_NE(tuner.tuned(key), nullptr);
+}
+
+/// A fresh wisdom file path in a directory of its own.
+std::string freshWisdomPath(const char *name) {
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("rnnc-wisdom-" + std::string(name) + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  return (directory / "product-wisdom.txt").string();
+}
+
+void writeText(const std::string &path, const std::string &text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+TEST(ProductTuningTest, WisdomCarriesAChoiceToTheNextProcess) {
+  std::string path = freshWisdomPath("carries");
+  ProductShapeKey key{64, 4, 3200, 256, 1024, 1, 2};
+  ProductBlocking rules = rulesLike(256, 16);
+  ProductBlocking fastest = ProductTuner::candidates(rules, key.k)[3];
+  {
+    ProductTuner first;
+    first.useWisdomFile(path);
+    tuneWithSyntheticTimes(first, key, rules, 3);
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  ProductTuner next; // as in another process
+  next.useWisdomFile(path);
+  ProductTuner::Choice choice = next.choose(key, rules);
+  EXPECT_EQ(choice.candidate, -1) << "a shape in the wisdom is not tuned again";
+  EXPECT_EQ(choice.blocking.reduction, fastest.reduction);
+  EXPECT_EQ(choice.blocking.rowBlockTiles, fastest.rowBlockTiles);
+  // Shapes it does not hold are tuned as without wisdom.
+  ProductShapeKey other = key;
+  other.threads = 1;
+  EXPECT_EQ(next.choose(other, rules).candidate, 0);
+}
+
+TEST(ProductTuningTest, ProcessesSharingWisdomKeepEachOthersShapes) {
+  std::string path = freshWisdomPath("shared");
+  ProductShapeKey one{64, 4, 32, 256, 1024, 0, 1}, two{64, 4, 3200, 1024, 256, 0, 1};
+  ProductBlocking rules = rulesLike(256, 4);
+  ProductTuner first, second;
+  first.useWisdomFile(path);
+  second.useWisdomFile(path); // read before the first wrote anything
+  tuneWithSyntheticTimes(first, one, rules, 1);
+  tuneWithSyntheticTimes(second, two, rules, 2);
+  ProductTuner third;
+  third.useWisdomFile(path);
+  EXPECT_EQ(third.choose(one, rules).candidate, -1);
+  EXPECT_EQ(third.choose(two, rules).candidate, -1);
+}
+
+TEST(ProductTuningTest, MalformedOrStaleWisdomIsIgnored) {
+  ProductShapeKey key{64, 4, 3200, 256, 1024, 1, 2};
+  ProductBlocking rules = rulesLike(256, 16);
+  std::string shape = "64 4 3200 256 1024 1 2 ";
+  std::string path = freshWisdomPath("malformed");
+  for (const std::string &text : {
+           std::string("rnnc-product-wisdom 0\n") + shape + "8 2 256 16\n", // another version
+           "rnnc-product-wisdom 1\n" + shape + "8 2 256\n",                  // a field short
+           "rnnc-product-wisdom 1\n" + shape + "8 2 256 16 7\n",             // one too many
+           "rnnc-product-wisdom 1\n" + shape + "8 2 256 x\n",                // not a number
+           "rnnc-product-wisdom 1\n" + shape + "8 2 999 16\n", // not one of its candidates
+       }) {
+    SCOPED_TRACE(text);
+    writeText(path, text);
+    ProductTuner tuner;
+    tuner.useWisdomFile(path);
+    EXPECT_EQ(tuner.choose(key, rules).candidate, 0) << "the shape is tuned";
+  }
+  // The same line with a well-formed file is used: the cases above fail for their defect alone.
+  writeText(path, "rnnc-product-wisdom 1\n" + shape + "8 2 256 16\n");
+  ProductTuner tuner;
+  tuner.useWisdomFile(path);
+  EXPECT_EQ(tuner.choose(key, rules).candidate, -1);
 }
 
 } // namespace
