@@ -175,6 +175,12 @@ const ProductBlocking *ProductTuner::tuned(const ProductShapeKey &key) const {
   return &found->second.candidates[static_cast<size_t>(found->second.chosen)];
 }
 
+int64_t ProductTuner::shapesOnTrial() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::count_if(shapes_.begin(), shapes_.end(),
+                       [](const auto &entry) { return entry.second.chosen < 0; });
+}
+
 ProductTuner *ProductTuner::process() {
   static ProductTuner *tuner = [] {
     const char *setting = std::getenv("RNNC_PRODUCT_TUNING");

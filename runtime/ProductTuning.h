@@ -66,6 +66,10 @@ public:
   /// The tuned blocking of `key`, if every candidate has had its trials (tests, reports).
   const ProductBlocking *tuned(const ProductShapeKey &key) const;
 
+  /// How many shapes seen so far still have candidates on trial (a benchmark runs untimed calls
+  /// until none has: `rnnc bench`).
+  int64_t shapesOnTrial() const;
+
   /// Reads the shapes tuned in `path` (see the file comment) and from now on adds each shape
   /// tuned here to it: the file is read again, merged and written to a temporary file renamed
   /// over it, so processes sharing it never read half a file (when two add shapes at once, one's

@@ -3,7 +3,9 @@
 // train = the loss and every gradient, no optimiser step) and prints one JSON object.
 //
 // Protocol: the first run compiles (a backend compiles a graph on its first run) and is timed on
-// its own; then --warmup untimed runs; then --repetitions timed runs, each one Backend::run call
+// its own; then --warmup untimed runs, and more (at most ProductTuner::kMaxTrialCalls) while the
+// runtime is still timing candidate blockings of a product shape (runtime/ProductTuning.h), so
+// no timed run is a trial; then --repetitions timed runs, each one Backend::run call
 // (checking the batch, converting tensors, the kernel, allocating the outputs: what a caller
 // pays). The backend does not expose its compile step, so
 //   compile_ms = first_run_ms - median_ms   (never below 0)
@@ -14,6 +16,7 @@
 #include "compiler/driver/ModelCommand.h"
 #include "compiler/model/BackendRegistry.h"
 #include "compiler/model/ModelLoading.h"
+#include "runtime/ProductTuning.h"
 
 #include <algorithm>
 #include <chrono>
@@ -198,6 +201,12 @@ Status benchCommand(const std::vector<std::string> &args) {
   for (int64_t run = 0; run < settings.warmup; ++run)
     if (auto time = timedRun(**benchmark, **backend, settings.threads, loss); !time)
       return time.takeError();
+  int64_t tuningRuns = 0;
+  for (const ProductTuner *tuner = ProductTuner::process();
+       tuner && tuner->shapesOnTrial() > 0 && tuningRuns < ProductTuner::kMaxTrialCalls;
+       ++tuningRuns)
+    if (auto time = timedRun(**benchmark, **backend, settings.threads, loss); !time)
+      return time.takeError();
   std::vector<double> times;
   for (int64_t run = 0; run < settings.repetitions; ++run) {
     auto time = timedRun(**benchmark, **backend, settings.threads, loss);
@@ -226,6 +235,7 @@ Status benchCommand(const std::vector<std::string> &args) {
             << "\",\n"
             << "  \"seed\": " << spec.seed << ",\n"
             << "  \"warmup\": " << settings.warmup << ",\n"
+            << "  \"tuning_runs\": " << tuningRuns << ",\n"
             << "  \"repetitions\": " << settings.repetitions << ",\n"
             << "  \"compile_ms\": " << jsonNumber(std::max(0.0, *firstRun - median)) << ",\n"
             << "  \"compile\": " << compileSplitJson(**benchmark, **backend) << ",\n"
