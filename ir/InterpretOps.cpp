@@ -99,6 +99,12 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
     return realElement<Real>(broadcastBinary(real(0), real(1), std::multiplies<Real>()));
   case OpKind::Div:
     return realElement<Real>(broadcastBinary(real(0), real(1), std::divides<Real>()));
+  case OpKind::Max: // as the kernels select: a NaN operand gives b
+    return realElement<Real>(
+        broadcastBinary(real(0), real(1), [](Real a, Real b) { return a > b ? a : b; }));
+  case OpKind::Min:
+    return realElement<Real>(
+        broadcastBinary(real(0), real(1), [](Real a, Real b) { return a < b ? a : b; }));
   case OpKind::Neg:
     return realElement<Real>(-real(0));
   case OpKind::Tanh:
@@ -115,6 +121,8 @@ Expected<Element<Real>> evaluateStepOp(const Op &op,
     return realElement<Real>(real(0).array().log().matrix());
   case OpKind::Abs:
     return realElement<Real>(real(0).array().abs().matrix());
+  case OpKind::Sqrt:
+    return realElement<Real>(real(0).array().sqrt().matrix());
 
   case OpKind::MatMul:
     return realElement<Real>(real(0) * real(1));

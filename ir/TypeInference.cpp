@@ -37,7 +37,9 @@ Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
   case OpKind::Add:
   case OpKind::Sub:
   case OpKind::Mul:
-  case OpKind::Div: {
+  case OpKind::Div:
+  case OpKind::Max:
+  case OpKind::Min: {
     const Type &a = operands[0], &b = operands[1];
     if (!requireReal(a) || !requireReal(b))
       return mismatch(kind, shown, "needs real operands");
@@ -55,6 +57,7 @@ Expected<Type> inferStepType(OpKind kind, const std::vector<Type> &operands,
   case OpKind::Exp:
   case OpKind::Log:
   case OpKind::Abs:
+  case OpKind::Sqrt:
     if (!requireReal(operands[0]))
       return mismatch(kind, shown, "needs a real operand");
     return Type::real(operands[0].shape);

@@ -33,6 +33,8 @@ llvm::Value *unary(EmitContext &context, OpKind kind, llvm::Value *x) {
     return emitLog(context, x);
   case OpKind::Abs: // llvm.fabs: one vandps per vector once vectorised
     return builder.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+  case OpKind::Sqrt: // llvm.sqrt: vsqrtps, correctly rounded like the interpreter's std::sqrt
+    return builder.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
   default:
     return nullptr;
   }
@@ -49,6 +51,10 @@ llvm::Value *binary(EmitContext &context, OpKind kind, llvm::Value *a, llvm::Val
     return builder.CreateFMul(a, b);
   case OpKind::Div:
     return builder.CreateFDiv(a, b);
+  case OpKind::Max: // a select, as the interpreter computes it (a NaN a gives b)
+    return builder.CreateSelect(builder.CreateFCmpOGT(a, b), a, b);
+  case OpKind::Min:
+    return builder.CreateSelect(builder.CreateFCmpOLT(a, b), a, b);
   default:
     return nullptr;
   }

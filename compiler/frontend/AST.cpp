@@ -7,13 +7,25 @@
 namespace rnnc::ast {
 namespace {
 
-constexpr std::array<std::pair<const char *, Builtin>, 18> kBuiltins = {{
+constexpr std::array<std::pair<const char *, Builtin>, 30> kBuiltins = {{
     {"tanh", Builtin::Tanh},
     {"sigmoid", Builtin::Sigmoid},
     {"relu", Builtin::Relu},
     {"exp", Builtin::Exp},
     {"log", Builtin::Log},
     {"abs", Builtin::Abs},
+    {"sqrt", Builtin::Sqrt},
+    {"max", Builtin::Max},
+    {"min", Builtin::Min},
+    {"clamp", Builtin::Clamp},
+    {"square", Builtin::Square},
+    {"rsqrt", Builtin::Rsqrt},
+    {"softplus", Builtin::Softplus},
+    {"elu", Builtin::Elu},
+    {"leaky_relu", Builtin::LeakyRelu},
+    {"pow", Builtin::Pow},
+    {"var", Builtin::Var},
+    {"layernorm", Builtin::Layernorm},
     {"softmax", Builtin::Softmax},
     {"log_softmax", Builtin::LogSoftmax},
     {"onehot", Builtin::Onehot},
@@ -139,6 +151,15 @@ std::optional<Builtin> lookupBuiltin(std::string_view name) {
   for (const auto &[spelling, builtin] : kBuiltins)
     if (name == spelling)
       return builtin;
+  return std::nullopt;
+}
+
+std::optional<double> constantNumber(const Expr &expr) {
+  if (expr.kind == ExprKind::Number)
+    return expr.as<NumberExpr>().value;
+  if (expr.kind == ExprKind::Negate)
+    if (auto value = constantNumber(*expr.as<NegateExpr>().operand))
+      return -*value;
   return std::nullopt;
 }
 

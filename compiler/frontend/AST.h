@@ -174,6 +174,18 @@ enum class Builtin {
   Exp,
   Log,
   Abs,
+  Sqrt,
+  Max,       ///< max(a, b), min(a, b): elementwise, equal shapes or a scalar side.
+  Min,
+  Clamp,     ///< clamp(a, lo, hi) = min(max(a, lo), hi).
+  Square,    ///< The functions from here to Layernorm are lowered to other ops (Lower.cpp).
+  Rsqrt,
+  Softplus,
+  Elu,
+  LeakyRelu, ///< leaky_relu(a, slope): slope a scalar.
+  Pow,       ///< pow(a, c): c a number (constantNumber).
+  Var,
+  Layernorm,
   Softmax,
   LogSoftmax,
   Onehot,
@@ -188,6 +200,8 @@ enum class Builtin {
   Ones,
 };
 std::optional<Builtin> lookupBuiltin(std::string_view name);
+/// The value of a number written as a literal, possibly negated (`2`, `-0.5`); else empty.
+std::optional<double> constantNumber(const Expr &expr);
 
 struct CallExpr : Expr {
   static constexpr ExprKind kKind = ExprKind::Call;

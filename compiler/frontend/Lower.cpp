@@ -3,6 +3,7 @@
 #include "ir/Builder.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -147,6 +148,86 @@ void GraphLowering::createLeaves() {
   }
 }
 
+namespace {
+
+/// a^c for a constant c: by squaring for an integer |c| <= 64 (exact for small powers, and
+/// defined for negative a), sqrt for ±1/2, else exp(c log a) (a > 0).
+ir::Value *lowerPower(ir::Value *a, double c, const std::vector<int64_t> &shape, ir::Builder &b) {
+  auto op = [&](ir::OpKind kind, std::vector<ir::Value *> operands) {
+    return b.create(kind, operands);
+  };
+  auto number = [&](double value) { return b.constant(value, ir::Type::scalar()); };
+  double magnitude = std::fabs(c);
+  ir::Value *power = nullptr;
+  if (magnitude == std::floor(magnitude) && magnitude <= 64) {
+    if (magnitude == 0)
+      return b.constant(1.0, ir::Type::real(shape));
+    ir::Value *square = a;
+    for (auto exponent = static_cast<int64_t>(magnitude); exponent > 0; exponent >>= 1) {
+      if (exponent & 1)
+        power = power ? op(ir::OpKind::Mul, {power, square}) : square;
+      if (exponent > 1)
+        square = op(ir::OpKind::Mul, {square, square});
+    }
+  } else if (magnitude == 0.5) {
+    power = op(ir::OpKind::Sqrt, {a});
+  } else {
+    return op(ir::OpKind::Exp, {op(ir::OpKind::Mul, {number(c), op(ir::OpKind::Log, {a})})});
+  }
+  return c < 0 ? op(ir::OpKind::Div, {number(1), power}) : power;
+}
+
+/// The functions of the language that are compositions of IR ops (clamp … layernorm), so their
+/// gradients follow from the ops' rules; null for the others.
+ir::Value *lowerComposedFunction(const ast::CallExpr &call, const std::vector<ir::Value *> &args,
+                                 ir::Builder &b) {
+  auto op = [&](ir::OpKind kind, std::vector<ir::Value *> operands) {
+    return b.create(kind, operands);
+  };
+  auto number = [&](double value) { return b.constant(value, ir::Type::scalar()); };
+  using ir::OpKind;
+  switch (*call.builtin) {
+  case ast::Builtin::Clamp:
+    return op(OpKind::Min, {op(OpKind::Max, {args[0], args[1]}), args[2]});
+  case ast::Builtin::Square:
+    return op(OpKind::Mul, {args[0], args[0]});
+  case ast::Builtin::Rsqrt:
+    return op(OpKind::Div, {number(1), op(OpKind::Sqrt, {args[0]})});
+  case ast::Builtin::Softplus: // log(1 + e^a) = relu(a) + log(1 + e^-|a|): no overflow
+    return op(OpKind::Add,
+              {op(OpKind::Relu, {args[0]}),
+               op(OpKind::Log, {op(OpKind::Add, {number(1), op(OpKind::Exp, {op(
+                                                                OpKind::Neg,
+                                                                {op(OpKind::Abs, {args[0]})})})})})});
+  case ast::Builtin::Elu: // a where a > 0, else e^a - 1: relu(a) + e^-relu(-a) - 1
+    return op(OpKind::Add,
+              {op(OpKind::Relu, {args[0]}),
+               op(OpKind::Sub, {op(OpKind::Exp, {op(OpKind::Neg, {op(OpKind::Relu, {op(
+                                                                OpKind::Neg, {args[0]})})})}),
+                                number(1)})});
+  case ast::Builtin::LeakyRelu: // relu(a) - slope relu(-a): a, or slope a, exactly
+    return op(OpKind::Sub,
+              {op(OpKind::Relu, {args[0]}),
+               op(OpKind::Mul, {args[1], op(OpKind::Relu, {op(OpKind::Neg, {args[0]})})})});
+  case ast::Builtin::Pow:
+    return lowerPower(args[0], *ast::constantNumber(*call.args[1]), call.type.shape, b);
+  case ast::Builtin::Var: {
+    ir::Value *deviation = op(OpKind::Sub, {args[0], op(OpKind::Mean, {args[0]})});
+    return op(OpKind::Mean, {op(OpKind::Mul, {deviation, deviation})});
+  }
+  case ast::Builtin::Layernorm: { // (v - mean) / sqrt(var + 1e-5), as torch.nn.LayerNorm
+    ir::Value *deviation = op(OpKind::Sub, {args[0], op(OpKind::Mean, {args[0]})});
+    ir::Value *variance = op(OpKind::Mean, {op(OpKind::Mul, {deviation, deviation})});
+    return op(OpKind::Div,
+              {deviation, op(OpKind::Sqrt, {op(OpKind::Add, {variance, number(1e-5)})})});
+  }
+  default:
+    return nullptr;
+  }
+}
+
+} // namespace
+
 ir::Value *GraphLowering::lowerExpr(const ast::Expr &expr, ir::Builder &builder,
                                     const Intercept &intercept) {
   if (ir::Value *value = intercept(expr))
@@ -199,6 +280,8 @@ ir::Value *GraphLowering::lowerExpr(const ast::Expr &expr, ir::Builder &builder,
   for (const auto &arg : call.args)
     args.push_back(recurse(*arg));
   builder.setLocation(location(expr.loc));
+  if (ir::Value *lowered = lowerComposedFunction(call, args, builder))
+    return lowered;
   switch (*call.builtin) {
   case ast::Builtin::Tanh: return builder.create(ir::OpKind::Tanh, args);
   case ast::Builtin::Sigmoid: return builder.create(ir::OpKind::Sigmoid, args);
@@ -206,6 +289,9 @@ ir::Value *GraphLowering::lowerExpr(const ast::Expr &expr, ir::Builder &builder,
   case ast::Builtin::Exp: return builder.create(ir::OpKind::Exp, args);
   case ast::Builtin::Log: return builder.create(ir::OpKind::Log, args);
   case ast::Builtin::Abs: return builder.create(ir::OpKind::Abs, args);
+  case ast::Builtin::Sqrt: return builder.create(ir::OpKind::Sqrt, args);
+  case ast::Builtin::Max: return builder.create(ir::OpKind::Max, args);
+  case ast::Builtin::Min: return builder.create(ir::OpKind::Min, args);
   case ast::Builtin::Softmax: return builder.create(ir::OpKind::Softmax, args);
   case ast::Builtin::LogSoftmax: return builder.create(ir::OpKind::LogSoftmax, args);
   case ast::Builtin::Onehot: return builder.create(ir::OpKind::OneHot, args);
@@ -221,6 +307,8 @@ ir::Value *GraphLowering::lowerExpr(const ast::Expr &expr, ir::Builder &builder,
   case ast::Builtin::Zeros:
   case ast::Builtin::Ones:
     break; // handled above
+  default:
+    break; // composed of other ops: lowerComposedFunction
   }
   return builder.constant(0, ir::Type::scalar());
 }

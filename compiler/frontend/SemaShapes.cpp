@@ -191,9 +191,23 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
     return checkFill(call);
 
   size_t given = call.args.size() + call.dimArgs.size();
-  size_t expected = builtin == Builtin::Nll || builtin == Builtin::Sqerr ? 2
-                    : builtin == Builtin::Slice                          ? 3
-                                                                         : 1;
+  size_t expected = 1;
+  switch (builtin) {
+  case Builtin::Nll:
+  case Builtin::Sqerr:
+  case Builtin::Max:
+  case Builtin::Min:
+  case Builtin::LeakyRelu:
+  case Builtin::Pow:
+    expected = 2;
+    break;
+  case Builtin::Slice:
+  case Builtin::Clamp:
+    expected = 3;
+    break;
+  default:
+    break;
+  }
   std::string name = call.callee;
   if (builtin == Builtin::Concat ? given < 2 : given != expected) {
     std::string count = builtin == Builtin::Concat ? "at least 2 arguments"
@@ -220,7 +234,57 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
   case Builtin::Exp:
   case Builtin::Log:
   case Builtin::Abs:
+  case Builtin::Sqrt:
+  case Builtin::Square:
+  case Builtin::Rsqrt:
+  case Builtin::Softplus:
+  case Builtin::Elu:
     return needReal(0) ? first : ValueType{};
+  case Builtin::Max:
+  case Builtin::Min:
+  case Builtin::Clamp: { // elementwise: equal shapes, or scalars
+    ValueType result = ValueType::real({});
+    for (size_t i = 0; i < args.size(); ++i) {
+      if (!needReal(i))
+        return {};
+      if (args[i].isScalar())
+        continue;
+      if (!result.isScalar() && args[i] != result) {
+        error(call.loc, "shape mismatch in '" + name + "': " + result.str() + " and " +
+                            args[i].str());
+        return {};
+      }
+      result = args[i];
+    }
+    return result;
+  }
+  case Builtin::LeakyRelu:
+    if (!needReal(0) || !needReal(1))
+      return {};
+    if (!args[1].isScalar()) {
+      error(call.args[1]->loc, "'leaky_relu' expects a scalar slope, got " + args[1].str());
+      return {};
+    }
+    return first;
+  case Builtin::Pow:
+    if (!needReal(0))
+      return {};
+    if (!constantNumber(*call.args[1])) {
+      error(call.args[1]->loc, "'pow' expects a number as its exponent, got '" +
+                                   formatExpr(*call.args[1]) + "'");
+      return {};
+    }
+    return first;
+  case Builtin::Var:
+    return needReal(0) ? ValueType::real({}) : ValueType{};
+  case Builtin::Layernorm:
+    if (!needReal(0))
+      return {};
+    if (!first.isVector()) {
+      error(call.args[0]->loc, "'layernorm' expects a vector, got " + first.str());
+      return {};
+    }
+    return first;
   case Builtin::Softmax:
   case Builtin::LogSoftmax:
   case Builtin::Argmax:

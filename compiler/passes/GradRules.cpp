@@ -99,6 +99,25 @@ Gradients absRule(const GradRuleInput &in, Builder &b) {
   return {mul(b, in.gradient(), sign)};
 }
 
+// max(a, b): g flows to a where a > b, else to b (at a tie to b, a subgradient).
+Gradients maxRule(const GradRuleInput &in, Builder &b) {
+  Value *g = in.gradient();
+  Value *toA = mul(b, g, b.create(OpKind::Step, {sub(b, in.operand(0), in.operand(1))}));
+  return {in.needs(0) ? toA : nullptr, in.needs(1) ? sub(b, g, toA) : nullptr};
+}
+
+// min(a, b): g flows to a where a < b, else to b.
+Gradients minRule(const GradRuleInput &in, Builder &b) {
+  Value *g = in.gradient();
+  Value *toA = mul(b, g, b.create(OpKind::Step, {sub(b, in.operand(1), in.operand(0))}));
+  return {in.needs(0) ? toA : nullptr, in.needs(1) ? sub(b, g, toA) : nullptr};
+}
+
+// d sqrt(a) = g / (2 y).
+Gradients sqrtRule(const GradRuleInput &in, Builder &b) {
+  return {div(b, in.gradient(), mul(b, scalar(b, 2.0), in.result()))};
+}
+
 // Vector form: y = A x: dA = g xᵀ, dx = Aᵀ g. Matrix form: Y = A B: dA = G Bᵀ, dB = Aᵀ G.
 Gradients matmulRule(const GradRuleInput &in, Builder &b) {
   Value *g = in.gradient(), *lhs = in.operand(0), *rhs = in.operand(1);
@@ -260,6 +279,9 @@ constexpr RuleEntry ruleTable[] = {
     {OpKind::Exp, expRule},
     {OpKind::Log, logRule},
     {OpKind::Abs, absRule},
+    {OpKind::Sqrt, sqrtRule},
+    {OpKind::Max, maxRule},
+    {OpKind::Min, minRule},
     {OpKind::MatMul, matmulRule},
     {OpKind::Transpose, transposeRule},
     {OpKind::Outer, outerRule},

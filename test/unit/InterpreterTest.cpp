@@ -102,6 +102,9 @@ TEST_F(InterpreterTest, ElementwiseOpsBroadcastScalars) {
   builder.output("exp", op(OpKind::Exp, {a}));
   builder.output("log", op(OpKind::Log, {op(OpKind::Exp, {a})}));
   builder.output("abs", op(OpKind::Abs, {a}));
+  builder.output("sqrt", op(OpKind::Sqrt, {op(OpKind::Abs, {a})}));
+  builder.output("max", op(OpKind::Max, {a, s}));
+  builder.output("min", op(OpKind::Min, {s, a}));
   std::vector<double> in = {1, -2, 0.5, 3, 0, -1};
   data["a"] = Tensor::fromValues<double>({2, 3}, in);
   params["s"] = reals({}, {2});
@@ -125,6 +128,9 @@ TEST_F(InterpreterTest, ElementwiseOpsBroadcastScalars) {
   expectValues(out["step"], shape, each([](double x) { return x > 0 ? 1 : 0; }));
   expectValues(out["exp"], shape, each([](double x) { return std::exp(x); }));
   expectValues(out["abs"], shape, each([](double x) { return std::abs(x); }));
+  expectValues(out["sqrt"], shape, each([](double x) { return std::sqrt(std::abs(x)); }));
+  expectValues(out["max"], shape, each([](double x) { return x > 2 ? x : 2; }));
+  expectValues(out["min"], shape, each([](double x) { return x < 2 ? x : 2; }));
   expectValues(out["log"], shape, in);
 }
 

@@ -165,12 +165,16 @@ INSTANTIATE_TEST_SUITE_P(Examples, JitDifferentialTest,
                                             ::testing::ValuesIn(test_support::exampleModels())),
                          caseName);
 
-// The model of the add-an-op recipe (docs/architecture.md): abs on an input, on a carried state
-// and on an output, so its lowering runs hoisted, in a scan step and before the loss.
+// The models of the add-an-op recipe (docs/architecture.md): abs, and the functions max … layernorm,
+// on an input, on a carried state and on an output, so their lowering runs hoisted, in a scan
+// step and before the loss.
 INSTANTIATE_TEST_SUITE_P(Ops, JitDifferentialTest,
                          ::testing::Combine(::testing::ValuesIn(kBackends),
-                                            ::testing::Values(std::string(
-                                                RNNC_SOURCE_DIR "/test/gradcheck/Inputs/abs.rnn"))),
+                                            ::testing::Values(
+                                                std::string(RNNC_SOURCE_DIR
+                                                            "/test/gradcheck/Inputs/abs.rnn"),
+                                                std::string(RNNC_SOURCE_DIR
+                                                            "/test/gradcheck/Inputs/functions.rnn"))),
                          caseName);
 
 /// A bad batch gives the interpreter's messages, word for word.
