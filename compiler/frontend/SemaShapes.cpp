@@ -8,6 +8,8 @@
 // without further errors.
 #include "compiler/frontend/SemaState.h"
 
+#include <algorithm>
+
 namespace rnnc::frontend {
 namespace {
 
@@ -21,6 +23,7 @@ public:
   /// when the expression is poisoned: it has an error, or reads a poisoned definition.
   ValueType checkRoot(Expr &expr) {
     poisoned_ = false;
+    guessed_ = false;
     ValueType type = check(expr);
     return poisoned_ ? ValueType{} : type;
   }
@@ -49,6 +52,9 @@ private:
   SemaState &state_;
   bool report_;
   bool poisoned_ = false;
+  /// The type of the expression just checked rests on a guess about a definition whose type is
+  /// not inferred yet (W @ h taken as a vector), which a known shape may overrule.
+  bool guessed_ = false;
   std::unordered_set<const ValueDecl *> poisonedDefinitions_;
 };
 
@@ -102,18 +108,22 @@ ValueType ShapeChecker::checkBinary(BinaryExpr &binary) {
   // read of a definition whose type is not inferred yet, and the other side often fixes the
   // result (W @ h, h a state, so a vector, is [rows of W]; b + x has b's shape unless b is a
   // scalar). A poisoned side keeps the result Unknown, so no error follows from an earlier one.
-  bool outerPoisoned = poisoned_;
-  poisoned_ = false;
+  bool outerPoisoned = poisoned_, outerGuessed = guessed_;
+  poisoned_ = guessed_ = false;
   ValueType lhs = real(*binary.lhs, check(*binary.lhs));
-  bool guessable = !poisoned_;
-  poisoned_ = false;
+  bool guessable = !poisoned_, lhsGuessed = guessed_;
+  poisoned_ = guessed_ = false;
   ValueType rhs = real(*binary.rhs, check(*binary.rhs));
   guessable = guessable && !poisoned_;
+  bool rhsGuessed = guessed_;
   poisoned_ = poisoned_ || outerPoisoned || !guessable;
+  guessed_ = outerGuessed || lhsGuessed || rhsGuessed;
   std::string op = binaryOpSpelling(binary.op);
   if (binary.op == BinaryOp::MatMul) {
-    if (guessable && lhs.isMatrix() && !rhs.isKnown())
+    if (guessable && lhs.isMatrix() && !rhs.isKnown()) {
+      guessed_ = true;
       return ValueType::real({lhs.shape[0]});
+    }
     if (!lhs.isKnown() || !rhs.isKnown())
       return {};
     if (lhs.isMatrix() && rhs.isVector() && lhs.shape[1] == rhs.shape[0])
@@ -132,6 +142,9 @@ ValueType ShapeChecker::checkBinary(BinaryExpr &binary) {
     return lhs;
   if (lhs.isScalar())
     return rhs;
+  // A guessed side gives way to a known one (Wl @ A[t-1] + X[t] @ Wr, A a matrix state).
+  if (lhsGuessed != rhsGuessed)
+    return lhsGuessed ? rhs : lhs;
   error(binary.loc, "shape mismatch in '" + op + "': " + lhs.str() + " " + op + " " + rhs.str());
   return {};
 }
@@ -359,6 +372,17 @@ ValueType ShapeChecker::checkCall(CallExpr &call) {
   return {};
 }
 
+/// Whether `expr` reads a value of a known scalar type by name.
+bool readsNamedScalar(const Expr &expr) {
+  if (expr.kind == ExprKind::Ref) {
+    const ValueDecl *decl = expr.as<RefExpr>().decl;
+    return decl && decl->type.isKnown() && decl->type.isScalar() && !decl->type.isToken();
+  }
+  bool found = false;
+  forEachChild(expr, [&](const Expr &child) { found = found || readsNamedScalar(child); });
+  return found;
+}
+
 /// Infers the types of definitions silently, component by component.
 void inferDefinitionTypes(SemaState &state) {
   ShapeChecker inference(state, /*report=*/false);
@@ -390,6 +414,27 @@ void inferDefinitionTypes(SemaState &state) {
         }
     if (seeded)
       iterate(component);
+    // A bare `zeros`/`ones` takes the state's shape. When nothing else gives it and the
+    // recurrence reads named scalars (s[t] = tanh(w * s[t-1] + x[t]), w and x scalars), the
+    // state is a scalar if that is consistent, i.e. the values then come out scalar too. With
+    // only number literals (h[t] = 2 * h[t-1]) any shape would do, and that stays an error.
+    std::vector<Definition *> open;
+    for (Definition *member : component)
+      if (!member->type.isKnown())
+        open.push_back(member);
+    if (open.empty() || !std::any_of(open.begin(), open.end(), [](const Definition *member) {
+          return readsNamedScalar(*member->value);
+        }))
+      continue;
+    for (Definition *member : open)
+      member->type = ValueType::real({});
+    iterate(component);
+    bool consistent = true;
+    for (Definition *member : open)
+      consistent = consistent && inference.checkRoot(*member->value) == ValueType::real({});
+    if (!consistent)
+      for (Definition *member : open)
+        member->type = ValueType{};
   }
 }
 
@@ -464,7 +509,9 @@ void checkShapes(SemaState &state) {
       if (!checker.lastWasPoisoned())
         state.diags.error(member->loc, "cannot infer the shape of '" + member->name +
                                            "'; give it an initial value with an explicit " +
-                                           "shape, e.g. '" + member->name + "[0] = zeros(N)'");
+                                           "shape, e.g. '" + member->name +
+                                           "[0] = zeros(N)', or '" + member->name +
+                                           "[0] = 0' for a scalar");
     }
   }
   for (auto &initial : state.model.initials)
