@@ -353,7 +353,8 @@ void describeRun(const model::Trainer &trainer, ProgressDisplay &display) {
     display.message("data set " + options.dataPath + ": " + withThousands(dataset->size()) +
                     " training examples in " + std::to_string(trainer.batchesPerEpoch()) +
                     " batches per epoch" +
-                    (options.epochs ? " (" + std::to_string(*options.epochs) + " epochs, " +
+                    (options.epochs ? " (" + std::to_string(*options.epochs) +
+                                          (*options.epochs == 1 ? " epoch, " : " epochs, ") +
                                           std::to_string(*options.steps) + " steps)"
                                     : std::string()) +
                     "; " + withThousands(trainer.heldOutItems()) + " held-out examples" +

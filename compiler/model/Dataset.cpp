@@ -104,7 +104,7 @@ Expected<Dataset> Dataset::load(const std::string &path, const ir::Graph &forwar
   dataset.axes_ = timeAxes(forward);
   for (ir::OpKind kind : {ir::OpKind::Input, ir::OpKind::Target})
     for (const ir::Op *op : forward.opsOfKind(kind)) {
-      Slot slot{op->nameAttr(), op->result()->type(), 1};
+      Slot slot{op->nameAttr(), op->result()->type(), kind == ir::OpKind::Input, 1};
       for (int64_t dim : slot.type.shape)
         slot.rowElements *= dim;
       dataset.slots_.push_back(slot);
@@ -207,11 +207,12 @@ Status Dataset::addShard(const std::string &path, const ir::Graph &forward) {
     auto found = tensors->find(slot.name);
     if (found == tensors->end())
       return Error::user(
-          path + ": missing tensor '" + slot.name + "', " +
-          (slot.type.isToken() ? "the token ids (token<" + std::to_string(slot.type.vocab) + ">)"
-                               : std::string("the values")) +
-          " " + expectedShape(slot.type) +
-          (slot.type.isSequence() ? " over '" + slot.type.axis + "'" : std::string()));
+          path + ": missing tensor '" + slot.name + "': the " + (slot.isInput ? "input" : "target") +
+          ", " +
+          (slot.type.isToken() ? "token<" + std::to_string(slot.type.vocab) + ">"
+                               : "reals " + ir::shapeString(slot.type.shape)) +
+          (slot.type.isSequence() ? " over '" + slot.type.axis + "'" : std::string()) + ", as " +
+          (slot.type.isToken() ? "I32 " : "F32 ") + expectedShape(slot.type));
     if (Status checked = checkSlot(slot, found->second, shard, examples); !checked)
       return checked;
     Tensor &tensor = found->second;

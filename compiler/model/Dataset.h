@@ -86,6 +86,7 @@ private:
   struct Slot {
     std::string name;
     ir::Type type;
+    bool isInput = false;
     int64_t rowElements = 1; ///< Elements of one step (a sequence) or one example (static).
   };
   struct Shard {
