@@ -150,7 +150,9 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves")
       .option("--val", "PATH", "a data set's held-out examples (a file or directory like --data)")
       .option("--val-fraction", "F", "else hold out this fraction of a data set (default 0.05)")
-      .option("--epochs", "N", "train a data set for N passes over its examples");
+      .option("--epochs", "N", "train a data set for N passes over its examples")
+      .flag("--stateful", "text: each batch row reads on where it stopped, from the state the "
+                          "previous step ended in");
   declareBackendOption(commandLine, "NAME", "interp");
   commandLine.option("--threads", "N", "split each batch over N threads (default 1)");
   auto model = parseModelCommandLine(
@@ -213,6 +215,10 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
 
   if (Status dataset = parseDatasetOptions(commandLine, settings.trainer); !dataset)
     return dataset.takeError();
+  settings.trainer.stateful = commandLine.has("--stateful");
+  if (settings.trainer.stateful &&
+      (settings.trainer.task || model::isDatasetPath(settings.trainer.dataPath)))
+    return Error::user("option '--stateful' applies to text: a text corpus given with --data");
   if (!commandLine.has("--steps") && !commandLine.has("--minutes") &&
       !commandLine.has("--epochs") && !settings.trainer.dumpTaskData)
     return Error::user(

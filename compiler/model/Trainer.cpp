@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <new>
 #include <numbers>
@@ -58,6 +59,31 @@ Status runOnChunk(const TensorMap &params, backend::Backend &backend, const ir::
     return outputs.takeError();
   run.outputs = outputs.take();
   return Status::ok();
+}
+
+/// Rows [first, first + count) of `tensor` (rows along the first axis).
+Tensor rowsOf(const Tensor &tensor, int64_t first, int64_t count) {
+  std::vector<int64_t> shape = tensor.shape();
+  size_t rowBytes = tensor.byteSize() / size_t(shape[0]);
+  shape[0] = count;
+  Tensor rows(tensor.dtype(), shape);
+  std::memcpy(rows.bytes(), tensor.bytes() + size_t(first) * rowBytes, rows.byteSize());
+  return rows;
+}
+
+/// Stateful text: copies the final states of `runs` (parts of rows from firstRows) into
+/// `carried`.
+void keepFinalStates(const std::vector<passes::CarriedState> &states,
+                     const std::vector<GraphRun> &runs, const std::vector<int64_t> &firstRows,
+                     TensorMap &carried) {
+  for (const passes::CarriedState &state : states) {
+    Tensor &all = carried.at(state.input);
+    size_t rowBytes = all.byteSize() / size_t(all.shape()[0]);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const Tensor &final = runs[i].outputs.at(state.output);
+      std::memcpy(all.bytes() + size_t(firstRows[i]) * rowBytes, final.bytes(), final.byteSize());
+    }
+  }
 }
 
 double secondsSince(std::chrono::steady_clock::time_point from) {
@@ -151,6 +177,20 @@ Status Trainer::splitText(const std::u32string &corpus) {
   std::span<const int32_t> heldOut = split_.heldOut;
   if (options_.validationCharacters)
     heldOut = heldOut.first(std::min(heldOut.size(), size_t(*options_.validationCharacters)));
+  if (options_.stateful) {
+    for (auto [size, what] : {std::pair{split_.train.size(), "training"},
+                              std::pair{heldOut.size(), "held-out"}})
+      if (streamWindowCount(size, options_.batch, options_.sequence) == 0)
+        return Error::user(
+            std::string("--stateful reads the ") + what + " text as --batch " +
+            std::to_string(options_.batch) + " streams of at least --seq + 1 = " +
+            std::to_string(options_.sequence + 1) + " characters, " +
+            std::to_string(options_.batch * (options_.sequence + 1)) + " in all; it has " +
+            std::to_string(size) + " (use a smaller --batch or --seq, or more text)");
+    heldOutItems_ = streamWindowCount(heldOut.size(), options_.batch, options_.sequence) *
+                    options_.batch * options_.sequence;
+    return Status::ok();
+  }
   heldOutItems_ = int64_t(heldOut.size());
   for (TokenBatch &batch : evaluationBatches(heldOut, options_.batch, options_.sequence))
     evaluation_.push_back(textBatch(characterModel_, std::move(batch)));
@@ -253,6 +293,63 @@ std::vector<TrainingBatch> Trainer::datasetBatch(int64_t step, int64_t shards) {
   return parts;
 }
 
+std::vector<TrainingBatch> Trainer::statefulBatch(std::span<const int32_t> ids, int64_t window,
+                                                  int64_t shards, TensorMap &carried,
+                                                  std::vector<int64_t> &firstRows) const {
+  if (window == 0 || carried.empty()) {
+    carried.clear();
+    for (const passes::CarriedState &state : states_) {
+      std::vector<int64_t> shape{options_.batch};
+      shape.insert(shape.end(), state.type.shape.begin(), state.type.shape.end());
+      carried.emplace(state.input, Tensor(DType::F32, shape));
+    }
+  }
+  std::vector<TrainingBatch> parts;
+  firstRows.clear();
+  int64_t first = 0;
+  for (int64_t shard = 0; shard < shards; ++shard) {
+    int64_t rows = options_.batch / shards + (shard < options_.batch % shards ? 1 : 0);
+    TrainingBatch part = textBatch(
+        characterModel_,
+        streamWindows(ids, options_.batch, options_.sequence, window, first, rows));
+    for (const passes::CarriedState &state : states_)
+      part.data.emplace(state.input, rowsOf(carried.at(state.input), first, rows));
+    parts.push_back(std::move(part));
+    firstRows.push_back(first);
+    first += rows;
+  }
+  return parts;
+}
+
+/// Stateful text: the held-out text as `batch` streams, its windows run in order, each from the
+/// states the previous one ended in (the parts of a window concurrently); bits per character.
+Expected<double> Trainer::statefulHeldOutLoss() {
+  std::span<const int32_t> heldOut = split_.heldOut;
+  if (options_.validationCharacters)
+    heldOut = heldOut.first(std::min(heldOut.size(), size_t(*options_.validationCharacters)));
+  int64_t windows = streamWindowCount(heldOut.size(), options_.batch, options_.sequence);
+  TensorMap carried;
+  std::vector<int64_t> firstRows;
+  double nats = 0;
+  int64_t items = 0;
+  for (int64_t window = 0; window < windows; ++window) {
+    std::vector<TrainingBatch> parts = statefulBatch(
+        heldOut, window, std::min(options_.threads, options_.batch), carried, firstRows);
+    std::vector<GraphRun> runs(parts.size());
+    auto evaluate = [&](size_t i, size_t part) {
+      return runOnChunk(params_, *backends_[part], *graphs_.forward, parts[i], runs[i]);
+    };
+    if (Status status = runConcurrently(runs.size(), evaluate); !status)
+      return status.takeError();
+    keepFinalStates(states_, runs, firstRows, carried);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      nats += scalarValue(runs[i].outputs.at("loss"));
+      items += parts[i].items;
+    }
+  }
+  return nats / double(items) / std::numbers::ln2;
+}
+
 Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options) {
   std::unique_ptr<Trainer> trainer(new Trainer());
   trainer->options_ = options;
@@ -326,6 +423,12 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
       return params.takeError();
     trainer->params_ = params.take();
   }
+  if (options.stateful) {
+    auto states = passes::exposeCarriedState(*(*module)->findGraph("forward"));
+    if (!states)
+      return states.takeError();
+    trainer->states_ = states.take();
+  }
   auto graphs = buildTrainingGraphs(module.take(), options.pipeline);
   if (!graphs)
     return graphs.takeError();
@@ -389,6 +492,8 @@ Status Trainer::runConcurrently(size_t count, const std::function<Status(size_t,
 /// so the result does not depend on the number of threads): bits per character for text, nats
 /// per item for a task.
 Expected<double> Trainer::heldOutLoss() {
+  if (options_.stateful)
+    return statefulHeldOutLoss();
   std::vector<GraphRun> runs(evaluation_.size());
   const ir::Graph &graph = evaluationGraph_ ? *evaluationGraph_ : *graphs_.forward;
   auto evaluate = [&](size_t i, size_t part) {
@@ -427,8 +532,13 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
   // batch, whatever the number of shards.
   int64_t shards = std::min(options_.threads, options_.batch);
   std::vector<TrainingBatch> windows;
+  std::vector<int64_t> firstRows;
   if (trainingSet_) {
     windows = datasetBatch(step, shards);
+  } else if (options_.stateful) {
+    int64_t window =
+        (step - 1) % streamWindowCount(split_.train.size(), options_.batch, options_.sequence);
+    windows = statefulBatch(split_.train, window, shards, carried_, firstRows);
   } else {
     Rng rng(parameterSeed(seed_, "batch." + std::to_string(step)));
     for (int64_t shard = 0; shard < shards; ++shard) {
@@ -447,6 +557,7 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
   };
   if (Status status = runConcurrently(runs.size(), differentiate); !status)
     return status.takeError();
+  keepFinalStates(states_, runs, firstRows, carried_);
 
   std::string where = "step " + std::to_string(step) + ": ";
   double perItem = 1.0 / double(items);

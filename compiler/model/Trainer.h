@@ -30,6 +30,7 @@
 #include "compiler/model/Task.h"
 #include "compiler/model/TrainingGraphs.h"
 #include "compiler/model/TrainingHistory.h"
+#include "compiler/passes/ExposeCarriedState.h"
 #include "compiler/passes/Pipeline.h"
 #include "runtime/Error.h"
 #include "runtime/Optimizer.h"
@@ -72,6 +73,9 @@ struct TrainerOptions {
   std::optional<std::string> validationPath; ///< Held-out examples from their own file(s).
   double validationFraction = 0.05;          ///< Else this fraction of the examples (at least 1).
   std::optional<int64_t> epochs; ///< Train for this many epochs: sets `steps` (and the decay).
+  /// Text: each batch row reads consecutive windows and starts from the state the previous step
+  /// ended in (ExposeCarriedState.h); the held-out text is evaluated the same way.
+  bool stateful = false;
 };
 
 /// Where a run is, as a progress display shows it.
@@ -157,6 +161,13 @@ private:
   Status setUpDataset(const std::map<std::string, long long> &dims);
   /// A data set: the batch of `step` in `shards` consecutive parts.
   std::vector<TrainingBatch> datasetBatch(int64_t step, int64_t shards);
+  /// Stateful text: the batch of `step` in `shards` parts of consecutive rows, each with the
+  /// rows' initial states from `carried`, which it resets to zeros at the first window of the
+  /// streams. The rows of part i start at firstRows[i].
+  std::vector<TrainingBatch> statefulBatch(std::span<const int32_t> ids, int64_t window,
+                                           int64_t shards, TensorMap &carried,
+                                           std::vector<int64_t> &firstRows) const;
+  Expected<double> statefulHeldOutLoss();
   Status dumpTaskBatch(const ir::Graph &forward, const ir::Module &module) const;
   TrainingBatch draw(Rng &rng, int64_t size, int64_t sequence) const;
   Status runConcurrently(size_t count, const std::function<Status(size_t, size_t)> &task);
@@ -165,6 +176,9 @@ private:
   Status saveCheckpoint() const;
 
   TrainerOptions options_;
+  // Stateful text:
+  std::vector<passes::CarriedState> states_;
+  TensorMap carried_; ///< The states the last training step ended in, [batch, ...] each.
   TrainingGraphs graphs_;
   // Text:
   CharacterModel characterModel_;
