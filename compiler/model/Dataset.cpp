@@ -115,10 +115,10 @@ Expected<Dataset> Dataset::load(const std::string &path, const ir::Graph &forwar
     dataset.target_ = targets.front()->nameAttr();
     dataset.itemsAxis_ = target.axis;
     dataset.metric_ = target.isToken() ? "accuracy" : "mse";
-    dataset.predictionWidth_ =
-        target.isToken() ? target.vocab
-                         : std::accumulate(target.shape.begin(), target.shape.end(), int64_t(1),
-                                           std::multiplies<int64_t>());
+    dataset.predictionWidth_ = target.isToken()
+                                   ? target.vocab
+                                   : std::accumulate(target.shape.begin(), target.shape.end(),
+                                                     int64_t(1), std::multiplies<int64_t>());
   }
   dataset.shards_ = std::make_shared<std::vector<Shard>>();
   std::vector<std::string> paths = shardPaths(path);
@@ -167,8 +167,7 @@ Status Dataset::checkValues(const Slot &slot, const Shard &shard) const {
   int64_t examples = tensor.shape()[0];
   int64_t steps = slot.type.isSequence() ? tensor.shape()[1] : 1;
   for (int64_t example = 0; example < examples; ++example) {
-    int64_t length =
-        slot.type.isSequence() ? shard.lengths.at(slot.type.axis)[size_t(example)] : 1;
+    int64_t length = slot.type.isSequence() ? shard.lengths.at(slot.type.axis)[size_t(example)] : 1;
     for (int64_t step = 0; step < length; ++step) {
       int64_t first = (example * steps + step) * slot.rowElements;
       auto where = [&] {
@@ -207,8 +206,8 @@ Status Dataset::addShard(const std::string &path, const ir::Graph &forward) {
     auto found = tensors->find(slot.name);
     if (found == tensors->end())
       return Error::user(
-          path + ": missing tensor '" + slot.name + "': the " + (slot.isInput ? "input" : "target") +
-          ", " +
+          path + ": missing tensor '" + slot.name + "': the " +
+          (slot.isInput ? "input" : "target") + ", " +
           (slot.type.isToken() ? "token<" + std::to_string(slot.type.vocab) + ">"
                                : "reals " + ir::shapeString(slot.type.shape)) +
           (slot.type.isSequence() ? " over '" + slot.type.axis + "'" : std::string()) + ", as " +
@@ -233,8 +232,10 @@ Status Dataset::addShard(const std::string &path, const ir::Graph &forward) {
     }
     if (int64_t(given->second.size()) != count)
       return Error::user(path + ": tensor '" + name + "' has " +
-                         std::to_string(given->second.size()) + " lengths, expected one per "
-                         "example (" + std::to_string(count) + ")");
+                         std::to_string(given->second.size()) +
+                         " lengths, expected one per "
+                         "example (" +
+                         std::to_string(count) + ")");
     for (size_t example = 0; example < given->second.size(); ++example)
       if (given->second[example] < 1 || given->second[example] > steps)
         return Error::user(path + ": tensor '" + name + "': example " + std::to_string(example) +
@@ -291,7 +292,8 @@ std::vector<std::vector<size_t>> Dataset::sortedBatches(int64_t batch) const {
   std::vector<std::vector<size_t>> batches;
   for (size_t first = 0; first < order.size(); first += size_t(batch))
     batches.emplace_back(order.begin() + std::ptrdiff_t(first),
-                         order.begin() + std::ptrdiff_t(std::min(order.size(), first + size_t(batch))));
+                         order.begin() +
+                             std::ptrdiff_t(std::min(order.size(), first + size_t(batch))));
   return batches;
 }
 
@@ -334,10 +336,10 @@ TrainingBatch Dataset::pack(std::span<const size_t> examples) const {
     }
     batch.data.emplace(slot.name, std::move(tensor));
   }
-  batch.items = itemsAxis_.empty() ? size
-                                   : std::accumulate(batch.lengths.at(itemsAxis_).begin(),
-                                                     batch.lengths.at(itemsAxis_).end(),
-                                                     int64_t(0));
+  batch.items = itemsAxis_.empty()
+                    ? size
+                    : std::accumulate(batch.lengths.at(itemsAxis_).begin(),
+                                      batch.lengths.at(itemsAxis_).end(), int64_t(0));
   if (batch.steps == 0)
     batch.steps = size;
   return batch;

@@ -2,7 +2,8 @@
 // docs/training.md describes, on one of three kinds of data:
 //   - text: a character-level language model (TrainingGraphs.h) on a corpus (runtime/TextData.h),
 //     which sets the model's vocabulary dim; the last 5% is held out; each step draws `batch`
-//     random windows of `sequence` + 1 characters;
+//     random windows of `sequence` + 1 characters, or with `stateful` the next window of each of
+//     `batch` consecutive streams, from the states the previous step ended in;
 //   - a task: a synthetic task (runtime/SyntheticTasks.h) bound to any model that fits it
 //     (Task.h); each step draws `batch` fresh examples; `taskExamples` others are held out;
 //   - a data set: any model's inputs and targets from safetensors files (Dataset.h); the held-out

@@ -34,9 +34,9 @@ Expected<std::vector<CarriedState>> exposeCarriedState(ir::Graph &graph) {
                            "' is not a forward recurrence over the previous step (" + name +
                            "[t-1]), so --stateful cannot carry it across windows");
       CarriedState state{"state." + name, "state." + name + ".final", scan->operand(k)->type()};
-      auto input = std::make_unique<ir::Op>(ir::OpKind::Input, std::vector<ir::Value *>{},
-                                            ir::Attributes{{"name", state.input}},
-                                            scan->location());
+      auto input =
+          std::make_unique<ir::Op>(ir::OpKind::Input, std::vector<ir::Value *>{},
+                                   ir::Attributes{{"name", state.input}}, scan->location());
       ir::Value *initial = input->addResult(state.type);
       initial->setNameHint(state.input);
       body.insert(0, std::move(input));

@@ -54,7 +54,8 @@ TEST(DatasetTest, BucketedBatchesHoldEveryExampleOnceWithLittlePadding) {
   for (size_t i = order.size(); i > 1; --i)
     std::swap(order[i - 1], order[shuffleRng.nextU64() % i]);
   for (size_t first = 0; first < order.size(); first += 16)
-    unsorted.emplace_back(order.begin() + first, order.begin() + std::min(order.size(), first + 16));
+    unsorted.emplace_back(order.begin() + first,
+                          order.begin() + std::min(order.size(), first + 16));
   EXPECT_LT(paddedSteps(batches, lengths) * 5, paddedSteps(unsorted, lengths));
 }
 
@@ -75,7 +76,8 @@ protected:
                  ("rnnc-dataset-test-" + std::to_string(::getpid()) + "-" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(directory_);
-    auto module = loadModule(RNNC_SOURCE_DIR "/examples/birnn.rnn", {{"K", 10}, {"M", 10}, {"H", 4}});
+    auto module =
+        loadModule(RNNC_SOURCE_DIR "/examples/birnn.rnn", {{"K", 10}, {"M", 10}, {"H", 4}});
     ASSERT_TRUE(module) << module.error().message;
     module_ = module.take();
     // Example e has length e + 1 (of T = 3) and tokens 10e + t in x, 10e + t + 1 in y, mod 10.

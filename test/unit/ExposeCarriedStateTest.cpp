@@ -3,10 +3,10 @@
 // `state.<name>.final`; fed zeros the graph computes the loss it computed before, fed another
 // state a different one, and the final state is the recurrence's value at each example's last
 // step. A graph without a forward recurrence over one step is a user error.
+#include "compiler/passes/ExposeCarriedState.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
 #include "compiler/model/Parameters.h"
-#include "compiler/passes/ExposeCarriedState.h"
 #include "ir/Interpreter.h"
 #include "ir/Verifier.h"
 
