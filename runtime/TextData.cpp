@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <system_error>
 
@@ -238,21 +239,45 @@ TextSplit splitHeldOut(std::span<const int32_t> ids) {
   return {{ids.begin(), ids.begin() + trainSize}, {ids.begin() + trainSize, ids.end()}};
 }
 
-TokenBatch randomWindows(std::span<const int32_t> ids, int64_t batch, int64_t steps, Rng &rng) {
-  assert(int64_t(ids.size()) > steps && "randomWindows: the text is shorter than a window");
+namespace {
+
+/// `batch` full windows of `steps` + 1 ids, the one of row b starting at start(b).
+TokenBatch fullWindows(std::span<const int32_t> ids, int64_t batch, int64_t steps,
+                       const std::function<size_t(int64_t)> &start) {
   TokenBatch windows{Tensor(DType::I32, {steps, batch}), Tensor(DType::I32, {steps, batch}),
                      std::nullopt, batch * steps};
   auto inputs = windows.inputs.values<int32_t>();
   auto targets = windows.targets.values<int32_t>();
-  uint64_t starts = uint64_t(ids.size()) - uint64_t(steps);
   for (int64_t b = 0; b < batch; ++b) {
-    size_t start = size_t(rng.nextU64() % starts);
+    size_t first = start(b);
     for (int64_t t = 0; t < steps; ++t) {
-      inputs[size_t(t * batch + b)] = ids[start + size_t(t)];
-      targets[size_t(t * batch + b)] = ids[start + size_t(t) + 1];
+      inputs[size_t(t * batch + b)] = ids[first + size_t(t)];
+      targets[size_t(t * batch + b)] = ids[first + size_t(t) + 1];
     }
   }
   return windows;
+}
+
+} // namespace
+
+TokenBatch randomWindows(std::span<const int32_t> ids, int64_t batch, int64_t steps, Rng &rng) {
+  assert(int64_t(ids.size()) > steps && "randomWindows: the text is shorter than a window");
+  uint64_t starts = uint64_t(ids.size()) - uint64_t(steps);
+  return fullWindows(ids, batch, steps, [&](int64_t) { return size_t(rng.nextU64() % starts); });
+}
+
+int64_t streamWindowCount(size_t ids, int64_t streams, int64_t steps) {
+  int64_t length = int64_t(ids) / streams;
+  return length < 1 ? 0 : (length - 1) / steps;
+}
+
+TokenBatch streamWindows(std::span<const int32_t> ids, int64_t streams, int64_t steps,
+                         int64_t window, int64_t firstRow, int64_t rows) {
+  assert(window < streamWindowCount(ids.size(), streams, steps) && "streamWindows: no such window");
+  size_t length = ids.size() / size_t(streams);
+  return fullWindows(ids, rows, steps, [&](int64_t b) {
+    return size_t(firstRow + b) * length + size_t(window * steps);
+  });
 }
 
 std::vector<TokenBatch> evaluationBatches(std::span<const int32_t> ids, int64_t batch,

@@ -95,6 +95,16 @@ struct TokenBatch {
 /// Precondition: ids.size() > steps.
 TokenBatch randomWindows(std::span<const int32_t> ids, int64_t batch, int64_t steps, Rng &rng);
 
+/// Stateful text (`rnnc train --stateful`): `ids` cut into `streams` consecutive streams, one per
+/// batch row (row r reads ids [r L, (r + 1) L), L = ids.size() / streams; the rest is unused).
+/// Window w of rows [firstRow, firstRow + rows) holds the `steps` + 1 ids of each row from
+/// w * steps, so window w + 1 continues window w: a model's final state of one is its initial
+/// state for the next. Precondition: window < streamWindowCount(...).
+TokenBatch streamWindows(std::span<const int32_t> ids, int64_t streams, int64_t steps,
+                         int64_t window, int64_t firstRow, int64_t rows);
+/// The windows of each stream: (L - 1) / steps (0 when a stream is too short for one).
+int64_t streamWindowCount(size_t ids, int64_t streams, int64_t steps);
+
 /// Batches that predict every id of `ids` after the first exactly once: consecutive chunks of at
 /// most `steps` predictions, `batch` chunks per batch (the last chunk and batch may be shorter).
 /// Each chunk starts from the model's initial state. Precondition: ids.size() >= 2.

@@ -27,6 +27,9 @@ if shutil.which("dot"):
 # tests are UNSUPPORTED (`REQUIRES: torch`), never passed.
 peer_python = "/usr/bin/python3"
 config.substitutions.append(("%peer_python", peer_python))
+# The data-set tests write their files with numpy, as a user would: python3-numpy is a required
+# package (scripts/deps.sh) of that same python.
+config.substitutions.append(("%numpy_python", peer_python))
 if os.path.exists(peer_python) and subprocess.run(
         [peer_python, "-c", "import torch"], capture_output=True).returncode == 0:
     config.available_features.add("torch")

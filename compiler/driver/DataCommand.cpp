@@ -1,8 +1,10 @@
 // `rnnc data`: writes a random batch for a model (its inputs and targets, and per-axis lengths
 // on request) to a safetensors file, for trying a model out and for tests. Seeded and
-// deterministic; the layout is ModelData.h's, which `rnnc run` reads.
+// deterministic; the layout is ModelData.h's, which `rnnc run` reads, or with --dataset a data
+// set's (Dataset.h: examples first, with lengths), which `rnnc train --data` reads.
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
+#include "compiler/model/Dataset.h"
 #include "compiler/model/ModelData.h"
 
 #include <algorithm>
@@ -53,12 +55,15 @@ Status dataCommand(const std::vector<std::string> &args) {
               "steps of every time axis (default " + std::to_string(defaults.steps) + ")")
       .listOption("--axis-steps", "AXIS=T", "steps of one time axis (repeatable)")
       .flag("--lengths", "also write lengths that differ within the batch")
+      .flag("--dataset", "write a data set for rnnc train --data: examples first [B, T, ...], "
+                         "with lengths")
       .option("--seed", "S", "seed of the random values (default 0)")
       .option("--dtype", "f32|f64", "element type of real values (default f32)")
       .option("-o", "FILE", "the safetensors file to write");
   auto path = parseCommandLine(commandLine, args,
                                "rnnc data MODEL [-D NAME=VALUE]... [--batch B] [--steps T] "
-                               "[--axis-steps AXIS=T]... [--lengths] [--seed S] [--dtype f32|f64] "
+                               "[--axis-steps AXIS=T]... [--lengths] [--dataset] [--seed S] "
+                               "[--dtype f32|f64] "
                                "-o inputs.safetensors",
                                "model file");
   if (!path)
@@ -85,7 +90,8 @@ Status dataCommand(const std::vector<std::string> &args) {
   options.steps = *steps;
   options.seed = static_cast<uint64_t>(*seed);
   options.realType = *realType;
-  options.variableLengths = commandLine.has("--lengths");
+  bool dataset = commandLine.has("--dataset");
+  options.variableLengths = dataset || commandLine.has("--lengths");
 
   auto module = loadModelWithOverrides(**path, commandLine);
   if (!module)
@@ -101,7 +107,9 @@ Status dataCommand(const std::vector<std::string> &args) {
     return size;
   SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["seed"] = std::to_string(*seed);
-  return writeSafetensors(*output, model::randomData(**forward, options), metadata);
+  TensorMap data = model::randomData(**forward, options);
+  return writeSafetensors(*output, dataset ? model::examplesFirst(**forward, std::move(data)) : data,
+                          metadata);
 }
 
 int runData(const std::vector<std::string> &args) {

@@ -79,12 +79,53 @@ bool isPlotFile(const std::string &path) {
   return endsWith(".svg") || endsWith(".png");
 }
 
+/// The options of a data set (--data FILE.safetensors or a directory of them): the held-out
+/// examples and --epochs; each is an error with other data, as are text's --seq and --val-chars
+/// with a data set.
+Status parseDatasetOptions(const CommandLine &commandLine, model::TrainerOptions &trainer) {
+  const char *datasetOnly[] = {"--val", "--val-fraction", "--epochs"};
+  if (trainer.task || !model::isDatasetPath(trainer.dataPath)) {
+    for (const char *option : datasetOnly)
+      if (commandLine.has(option))
+        return Error::user(std::string("option '") + option +
+                           "' applies to a data set (--data FILE.safetensors or a directory of "
+                           "them)");
+    return Status::ok();
+  }
+  for (const char *textOnly : {"--seq", "--val-chars"})
+    if (commandLine.has(textOnly))
+      return Error::user(std::string("option '") + textOnly +
+                         "' applies to text; the examples of a data set have their own lengths");
+  if (commandLine.has("--val") && commandLine.has("--val-fraction"))
+    return Error::user("give the held-out examples with --val PATH or --val-fraction F, not both");
+  trainer.validationPath = commandLine.get("--val");
+  auto fraction = commandLine.getReal("--val-fraction", trainer.validationFraction);
+  if (!fraction)
+    return fraction.takeError();
+  if (!(*fraction > 0 && *fraction < 1))
+    return Error::user("option '--val-fraction' must be in (0, 1), got " +
+                       *commandLine.get("--val-fraction"));
+  trainer.validationFraction = *fraction;
+  if (commandLine.has("--epochs")) {
+    if (commandLine.has("--steps"))
+      return Error::user("give the length of the run in --epochs or in --steps, not both");
+    auto epochs = commandLine.getInt("--epochs", 1, 1, 1 << 30);
+    if (!epochs)
+      return epochs.takeError();
+    trainer.epochs = *epochs;
+  }
+  return Status::ok();
+}
+
 /// The settings of a run, or nullopt when --help was printed.
 Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
   declarePipelineFlags(commandLine);
-  commandLine.option("--data", "PATH", "a text file or a directory of text files")
+  commandLine
+      .option("--data", "PATH",
+              "a text file or a directory of text files; or a data set: FILE.safetensors or a "
+              "directory of them")
       .option("--task", "NAME", "a synthetic task instead of text: " + taskNames())
       .option("--task-length", "L", "the task's size: digits, steps (default: the task's)")
       .option("--task-examples", "N", "held-out examples of the task (default 512)")
@@ -106,7 +147,12 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--save", "FILE", "checkpoint file, written at each evaluation and at the end")
       .option("--resume", "FILE", "continue from a checkpoint")
       .option("--log", "FILE", "CSV file of the loss curve, one line per step")
-      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves");
+      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves")
+      .option("--val", "PATH", "a data set's held-out examples (a file or directory like --data)")
+      .option("--val-fraction", "F", "else hold out this fraction of a data set (default 0.05)")
+      .option("--epochs", "N", "train a data set for N passes over its examples")
+      .flag("--stateful", "text: each batch row reads on where it stopped, from the state the "
+                          "previous step ended in");
   declareBackendOption(commandLine, "NAME", "interp");
   commandLine.option("--threads", "N", "split each batch over N threads (default 1)");
   auto model = parseModelCommandLine(
@@ -114,7 +160,8 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       "rnnc train MODEL (--data PATH | --task NAME) (--steps N | --minutes M) [--batch B] "
       "[--seq T] [--optimizer adam|sgd] [--lr LR] [--clip NORM] [--seed S] [--save FILE] "
       "[--resume FILE] [--log FILE.csv] [--plot FILE.svg|png] [--backend NAME] "
-      "[-D NAME=VALUE]...");
+      "[-D NAME=VALUE]...\n       rnnc train MODEL --data DATA.safetensors [--val PATH | "
+      "--val-fraction F] (--epochs N | --steps N | --minutes M) [options as above]");
   if (!model)
     return model.takeError();
   if (!*model)
@@ -166,9 +213,18 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
     return pipeline.takeError();
   settings.trainer.pipeline = *pipeline;
 
+  if (Status dataset = parseDatasetOptions(commandLine, settings.trainer); !dataset)
+    return dataset.takeError();
+  settings.trainer.stateful = commandLine.has("--stateful");
+  if (settings.trainer.stateful &&
+      (settings.trainer.task || model::isDatasetPath(settings.trainer.dataPath)))
+    return Error::user("option '--stateful' applies to text: a text corpus given with --data");
   if (!commandLine.has("--steps") && !commandLine.has("--minutes") &&
-      !settings.trainer.dumpTaskData)
-    return Error::user("give the length of the run: --steps N, --minutes M, or both");
+      !commandLine.has("--epochs") && !settings.trainer.dumpTaskData)
+    return Error::user(
+        settings.trainer.task || !model::isDatasetPath(settings.trainer.dataPath)
+            ? "give the length of the run: --steps N, --minutes M, or both"
+            : "give the length of the run: --epochs N or --steps N, --minutes M, or both");
   if (commandLine.has("--steps")) {
     auto steps = commandLine.getInt("--steps", 0, 1, 1LL << 40);
     if (!steps)
@@ -299,7 +355,17 @@ int64_t parameterCount(const TensorMap &params) {
 /// The lines printed before a run: the data, then the model and how it is trained.
 void describeRun(const model::Trainer &trainer, ProgressDisplay &display) {
   const model::TrainerOptions &options = trainer.options();
-  if (const model::BoundTask *task = trainer.task())
+  if (const model::Dataset *dataset = trainer.dataset())
+    display.message("data set " + options.dataPath + ": " + withThousands(dataset->size()) +
+                    " training examples in " + std::to_string(trainer.batchesPerEpoch()) +
+                    " batches per epoch" +
+                    (options.epochs ? " (" + std::to_string(*options.epochs) +
+                                          (*options.epochs == 1 ? " epoch, " : " epochs, ") +
+                                          std::to_string(*options.steps) + " steps)"
+                                    : std::string()) +
+                    "; " + withThousands(trainer.heldOutItems()) + " held-out examples" +
+                    (options.validationPath ? " from " + *options.validationPath : std::string()));
+  else if (const model::BoundTask *task = trainer.task())
     display.message(
         "task " + options.task->name +
         (task->length() ? " (L=" + std::to_string(task->length()) + ")" : std::string()) + ": " +
@@ -316,7 +382,7 @@ void describeRun(const model::Trainer &trainer, ProgressDisplay &display) {
       "model " + trainer.module().name() + " (" + dimsText(trainer.module()) +
       "): " + withThousands(parameterCount(trainer.params())) + " parameters; " +
       optimizerName(options.optimizer.kind) + ", batch " + std::to_string(options.batch) +
-      (trainer.task() ? "" : " x " + std::to_string(options.sequence)) + ", backend " +
+      (trainer.isText() ? " x " + std::to_string(options.sequence) : "") + ", backend " +
       trainer.backendName() +
       (options.threads > 1 ? " on " + std::to_string(options.threads) + " threads" : "") +
       (trainer.step() > 0 ? "; resuming at step " + std::to_string(trainer.step()) : ""));
@@ -333,26 +399,27 @@ Status summarizeRun(model::Trainer &trainer, const model::TrainingOutcome &outco
   std::cout << "trained to step " << trainer.step() << " in "
             << formatDuration(outcome.elapsedSeconds) << " ("
             << std::lround(outcome.tokensPerSecond) << " tokens/s)\n";
-  if (lastEvaluated != records.rend() && !trainer.task()) {
+  if (lastEvaluated != records.rend() && trainer.isText()) {
     char bits[32];
     std::snprintf(bits, sizeof bits, "%.4f", lastEvaluated->validation);
     std::cout << "validation: " << bits << " bits/char on " << withThousands(trainer.heldOutItems())
               << " held-out characters (step " << lastEvaluated->step << ")\n";
   }
-  if (lastEvaluated != records.rend() && trainer.task()) {
+  if (lastEvaluated != records.rend() && !trainer.isText()) {
     char loss[32];
     std::snprintf(loss, sizeof loss, "%.4f", lastEvaluated->validation);
     std::cout << "validation: loss " << loss << " per item on "
               << withThousands(trainer.heldOutItems()) << " held-out examples (step "
               << lastEvaluated->step << ")\n";
-    if (!trainer.score()) // evaluated before a --resume: score the restored parameters now
+    if (!trainer.score() && trainer.task()) // evaluated before a --resume: score it now
       if (Status scored = trainer.scoreTask(); !scored)
         return scored;
-    const model::TaskScore &score = *trainer.score();
-    std::cout << "metric: " << score.summary << " (step " << trainer.scoredStep()
-              << (score.detail.empty() ? "" : "; " + score.detail) << ")\n";
-    if (!score.example.empty())
-      std::cout << score.example << "\n";
+    if (const std::optional<model::TaskScore> &score = trainer.score()) {
+      std::cout << "metric: " << score->summary << " (step " << trainer.scoredStep()
+                << (score->detail.empty() ? "" : "; " + score->detail) << ")\n";
+      if (!score->example.empty())
+        std::cout << score->example << "\n";
+    }
   }
   if (options.savePath)
     std::cout << "checkpoint: " << *options.savePath << "\n";
@@ -403,6 +470,6 @@ int runTrain(const std::vector<std::string> &args) {
 
 } // namespace
 
-RNNC_REGISTER_COMMAND("train", "train a character-level language model on a text corpus", runTrain);
+RNNC_REGISTER_COMMAND("train", "train a model on text, a data set or a synthetic task", runTrain);
 
 } // namespace rnnc::driver

@@ -54,8 +54,10 @@ std::string validationText(const model::ProgressState &state) {
   if (!state.characters)
     return (std::isnan(state.validationBpc) ? "val -"
                                             : "val " + formatNumber("%.4f", state.validationBpc)) +
-           "  " + state.metricName + " " +
-           (std::isnan(state.metric) ? "-" : formatNumber("%.4f", state.metric));
+           (state.metricName.empty()
+                ? ""
+                : "  " + state.metricName + " " +
+                      (std::isnan(state.metric) ? "-" : formatNumber("%.4f", state.metric)));
   return std::isnan(state.validationBpc)
              ? "val -"
              : "val " + formatNumber("%.3f", state.validationBpc) + " bpc";

@@ -86,8 +86,12 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
   std::string prefix = kOptimizerPrefix;
   for (auto &[name, tensor] : *tensors) {
     if (name == kHistoryName) {
-      int64_t columns =
-          checkpoint.task.empty() ? TrainingHistory::kColumns : TrainingHistory::kTaskColumns;
+      // A task run's history has its metric; a data set's has one too when the model predicts
+      // its target, and text has none.
+      int64_t columns = TrainingHistory::kTaskColumns;
+      bool metric = tensor.rank() == 2 && tensor.shape()[1] == columns;
+      if (!metric && checkpoint.task.empty())
+        columns = TrainingHistory::kColumns;
       if (tensor.dtype() != DType::F64 || tensor.rank() != 2 || tensor.shape()[1] != columns)
         return Error::user(path + ": tensor '" + name + "' must be F64 [rows, " +
                            std::to_string(columns) + "]");

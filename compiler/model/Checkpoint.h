@@ -4,7 +4,8 @@
 //   optimizer.<name>    the optimiser state (Optimizer::state(): "step", "m.W", "velocity.W" …)
 //   train.history       F64 [rows, 6], one row per step (TrainingHistory.h): step, train_loss,
 //                       val_bpc (NaN when not evaluated), learning_rate, grad_norm, tokens_per_s;
-//                       a task run adds a 7th column, its metric
+//                       a task run adds a 7th column, its metric (and so does a data-set run
+//                       whose model predicts its first target)
 //   __metadata__        model, dims (K=…,H=…), vocabulary (the characters in id order), step,
 //                       seed, optimizer; and task (its name) for a --task run
 // Parameter names have no dots, so they never collide with the prefixed names. The batch drawn

@@ -148,6 +148,15 @@ Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::
   return Status::ok();
 }
 
+const ir::Op *predictionOutput(const ir::Graph &forward, const ir::Type &target) {
+  ir::Type wanted = target.isToken() ? ir::Type::real({target.vocab}, target.axis) : target;
+  const ir::Op *prediction = nullptr;
+  for (const ir::Op *output : forward.opsOfKind(ir::OpKind::Output))
+    if (output->operand(0)->type() == wanted)
+      prediction = output;
+  return prediction;
+}
+
 SafetensorsMetadata modelMetadata(const ir::Module &module) {
   std::string dims;
   for (const auto &[name, value] : module.dims())

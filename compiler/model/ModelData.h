@@ -79,6 +79,11 @@ Status setUpGeneration(const ir::Graph &generate, TensorMap &data, int64_t steps
 /// what the graph does not read).
 TensorMap graphData(const ir::Graph &graph, const TensorMap &data);
 
+/// The output of `forward` that predicts a target of type `target`: the class scores of a token
+/// target (real [vocab] over its axis), or a value of a real target's type; the last such output
+/// in declaration order, or null when there is none.
+const ir::Op *predictionOutput(const ir::Graph &forward, const ir::Type &target);
+
 /// Checks that every tensor of a data file is an input, target or lengths tensor of `graph`.
 Status checkDataNames(const ir::Graph &graph, const TensorMap &data, const std::string &source);
 

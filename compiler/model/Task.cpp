@@ -123,17 +123,17 @@ Expected<BoundTask> BoundTask::bind(const TaskDefinition &task, std::unique_ptr<
     keep = targetName;
   } else {
     // Scores over the target's classes, or a prediction of the target's shape.
-    ir::Type wanted =
-        targetSlot.isToken ? ir::Type::real({targetType.vocab}, targetType.axis) : targetType;
     evaluation = module->findGraph("forward");
-    for (const ir::Op *output : evaluation->opsOfKind(ir::OpKind::Output))
-      if (output->operand(0)->type() == wanted)
-        keep = output->nameAttr();
-    if (keep.empty())
-      return Error::user(mismatch + "the task reads the model's " +
-                         (targetSlot.isToken ? "scores of the classes of" : "prediction of") +
-                         " target '" + targetName + "' from an output of type " +
-                         describeData(wanted) + ", and the model has none");
+    const ir::Op *prediction = predictionOutput(*evaluation, targetType);
+    if (!prediction)
+      return Error::user(
+          mismatch + "the task reads the model's " +
+          (targetSlot.isToken ? "scores of the classes of" : "prediction of") + " target '" +
+          targetName + "' from an output of type " +
+          describeData(targetSlot.isToken ? ir::Type::real({targetType.vocab}, targetType.axis)
+                                          : targetType) +
+          ", and the model has none");
+    keep = prediction->nameAttr();
     bound.predictionOutput_ = keep;
   }
   evaluation->body().eraseIf(

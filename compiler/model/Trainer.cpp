@@ -6,12 +6,14 @@
 #include "compiler/model/ModelLoading.h"
 #include "compiler/model/OptimizerStep.h"
 #include "compiler/model/Parameters.h"
+#include "compiler/passes/DCE.h"
 #include "runtime/Init.h"
 #include "runtime/Safetensors.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <new>
 #include <numbers>
@@ -57,6 +59,31 @@ Status runOnChunk(const TensorMap &params, backend::Backend &backend, const ir::
     return outputs.takeError();
   run.outputs = outputs.take();
   return Status::ok();
+}
+
+/// Rows [first, first + count) of `tensor` (rows along the first axis).
+Tensor rowsOf(const Tensor &tensor, int64_t first, int64_t count) {
+  std::vector<int64_t> shape = tensor.shape();
+  size_t rowBytes = tensor.byteSize() / size_t(shape[0]);
+  shape[0] = count;
+  Tensor rows(tensor.dtype(), shape);
+  std::memcpy(rows.bytes(), tensor.bytes() + size_t(first) * rowBytes, rows.byteSize());
+  return rows;
+}
+
+/// Stateful text: copies the final states of `runs` (parts of rows from firstRows) into
+/// `carried`.
+void keepFinalStates(const std::vector<passes::CarriedState> &states,
+                     const std::vector<GraphRun> &runs, const std::vector<int64_t> &firstRows,
+                     TensorMap &carried) {
+  for (const passes::CarriedState &state : states) {
+    Tensor &all = carried.at(state.input);
+    size_t rowBytes = all.byteSize() / size_t(all.shape()[0]);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const Tensor &final = runs[i].outputs.at(state.output);
+      std::memcpy(all.bytes() + size_t(firstRows[i]) * rowBytes, final.bytes(), final.byteSize());
+    }
+  }
 }
 
 double secondsSince(std::chrono::steady_clock::time_point from) {
@@ -150,6 +177,20 @@ Status Trainer::splitText(const std::u32string &corpus) {
   std::span<const int32_t> heldOut = split_.heldOut;
   if (options_.validationCharacters)
     heldOut = heldOut.first(std::min(heldOut.size(), size_t(*options_.validationCharacters)));
+  if (options_.stateful) {
+    for (auto [size, what] : {std::pair{split_.train.size(), "training"},
+                              std::pair{heldOut.size(), "held-out"}})
+      if (streamWindowCount(size, options_.batch, options_.sequence) == 0)
+        return Error::user(
+            std::string("--stateful reads the ") + what + " text as --batch " +
+            std::to_string(options_.batch) + " streams of at least --seq + 1 = " +
+            std::to_string(options_.sequence + 1) + " characters, " +
+            std::to_string(options_.batch * (options_.sequence + 1)) + " in all; it has " +
+            std::to_string(size) + " (use a smaller --batch or --seq, or more text)");
+    heldOutItems_ = streamWindowCount(heldOut.size(), options_.batch, options_.sequence) *
+                    options_.batch * options_.sequence;
+    return Status::ok();
+  }
   heldOutItems_ = int64_t(heldOut.size());
   for (TokenBatch &batch : evaluationBatches(heldOut, options_.batch, options_.sequence))
     evaluation_.push_back(textBatch(characterModel_, std::move(batch)));
@@ -177,6 +218,136 @@ Status Trainer::setUpTask(const std::map<std::string, long long> &dims) {
                          : options_.task->metric == TaskMetric::ExactMatch ? "exact_match"
                                                                            : "mse");
   return Status::ok();
+}
+
+/// A data set: the training and held-out examples, checked against the model, the held-out
+/// batches, and for a token target with class scores the graph that also measures accuracy.
+Status Trainer::setUpDataset(const std::map<std::string, long long> &dims) {
+  auto module = loadModule(options_.modelPath, dims);
+  if (!module)
+    return module.takeError();
+  ir::Graph *forward = (*module)->findGraph("forward");
+  if (!forward)
+    return findGraph(**module, "forward").takeError();
+  auto data = Dataset::load(options_.dataPath, *forward);
+  if (!data)
+    return data.takeError();
+  if (options_.validationPath) {
+    auto heldOut = Dataset::load(*options_.validationPath, *forward);
+    if (!heldOut)
+      return heldOut.takeError();
+    trainingSet_ = data.take();
+    heldOutSet_ = heldOut.take();
+  } else {
+    // A fixed seed: runs with different --seed are measured on the same examples.
+    int64_t heldOut = std::max<int64_t>(
+        1, int64_t(std::llround(options_.validationFraction * double(data->size()))));
+    if (heldOut >= data->size())
+      return Error::user("'" + options_.dataPath + "' has " + std::to_string(data->size()) +
+                         (data->size() == 1 ? " example" : " examples") + "; holding out " +
+                         std::to_string(heldOut) +
+                         " leaves none to train on (give --val FILE, or more examples)");
+    Rng rng(parameterSeed(0, "data.held-out"));
+    auto [kept, held] = data->split(heldOut, rng);
+    trainingSet_ = std::move(kept);
+    heldOutSet_ = std::move(held);
+  }
+  batchesPerEpoch_ = (trainingSet_->size() + options_.batch - 1) / options_.batch;
+  heldOutItems_ = heldOutSet_->size();
+  for (const std::vector<size_t> &examples : heldOutSet_->sortedBatches(options_.batch))
+    evaluation_.push_back(heldOutSet_->pack(examples));
+  if (trainingSet_->metric().empty())
+    return Status::ok();
+  const ir::Op *prediction =
+      predictionOutput(*forward, forward->opsOfKind(ir::OpKind::Target).front()->result()->type());
+  if (!prediction)
+    return Status::ok();
+  predictionOutput_ = prediction->nameAttr();
+  forward->body().eraseIf([&](const ir::Op &op) {
+    return op.kind() == ir::OpKind::Output && op.nameAttr() != "loss" &&
+           op.nameAttr() != predictionOutput_;
+  });
+  passes::eliminateDeadCode(**module);
+  evaluationGraph_ = forward;
+  evaluationModule_ = module.take();
+  history_.setTaskMetric(trainingSet_->metric());
+  return Status::ok();
+}
+
+std::vector<TrainingBatch> Trainer::datasetBatch(int64_t step, int64_t shards) {
+  int64_t epoch = (step - 1) / batchesPerEpoch_;
+  if (epoch != plannedEpoch_) {
+    Rng rng(parameterSeed(seed_, "epoch." + std::to_string(epoch)));
+    epochPlan_ = trainingSet_->epochBatches(options_.batch, rng);
+    plannedEpoch_ = epoch;
+  }
+  std::span<const size_t> examples = epochPlan_[size_t((step - 1) % batchesPerEpoch_)];
+  shards = std::min(shards, int64_t(examples.size()));
+  std::vector<TrainingBatch> parts;
+  size_t first = 0;
+  for (int64_t shard = 0; shard < shards; ++shard) {
+    size_t size = examples.size() / size_t(shards) + (size_t(shard) < examples.size() % size_t(shards));
+    parts.push_back(trainingSet_->pack(examples.subspan(first, size)));
+    first += size;
+  }
+  return parts;
+}
+
+std::vector<TrainingBatch> Trainer::statefulBatch(std::span<const int32_t> ids, int64_t window,
+                                                  int64_t shards, TensorMap &carried,
+                                                  std::vector<int64_t> &firstRows) const {
+  if (window == 0 || carried.empty()) {
+    carried.clear();
+    for (const passes::CarriedState &state : states_) {
+      std::vector<int64_t> shape{options_.batch};
+      shape.insert(shape.end(), state.type.shape.begin(), state.type.shape.end());
+      carried.emplace(state.input, Tensor(DType::F32, shape));
+    }
+  }
+  std::vector<TrainingBatch> parts;
+  firstRows.clear();
+  int64_t first = 0;
+  for (int64_t shard = 0; shard < shards; ++shard) {
+    int64_t rows = options_.batch / shards + (shard < options_.batch % shards ? 1 : 0);
+    TrainingBatch part = textBatch(
+        characterModel_,
+        streamWindows(ids, options_.batch, options_.sequence, window, first, rows));
+    for (const passes::CarriedState &state : states_)
+      part.data.emplace(state.input, rowsOf(carried.at(state.input), first, rows));
+    parts.push_back(std::move(part));
+    firstRows.push_back(first);
+    first += rows;
+  }
+  return parts;
+}
+
+/// Stateful text: the held-out text as `batch` streams, its windows run in order, each from the
+/// states the previous one ended in (the parts of a window concurrently); bits per character.
+Expected<double> Trainer::statefulHeldOutLoss() {
+  std::span<const int32_t> heldOut = split_.heldOut;
+  if (options_.validationCharacters)
+    heldOut = heldOut.first(std::min(heldOut.size(), size_t(*options_.validationCharacters)));
+  int64_t windows = streamWindowCount(heldOut.size(), options_.batch, options_.sequence);
+  TensorMap carried;
+  std::vector<int64_t> firstRows;
+  double nats = 0;
+  int64_t items = 0;
+  for (int64_t window = 0; window < windows; ++window) {
+    std::vector<TrainingBatch> parts = statefulBatch(
+        heldOut, window, std::min(options_.threads, options_.batch), carried, firstRows);
+    std::vector<GraphRun> runs(parts.size());
+    auto evaluate = [&](size_t i, size_t part) {
+      return runOnChunk(params_, *backends_[part], *graphs_.forward, parts[i], runs[i]);
+    };
+    if (Status status = runConcurrently(runs.size(), evaluate); !status)
+      return status.takeError();
+    keepFinalStates(states_, runs, firstRows, carried);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      nats += scalarValue(runs[i].outputs.at("loss"));
+      items += parts[i].items;
+    }
+  }
+  return nats / double(items) / std::numbers::ln2;
 }
 
 Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options) {
@@ -209,6 +380,15 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
   if (options.task) {
     if (Status status = trainer->setUpTask(dims); !status)
       return status.takeError();
+  } else if (isDatasetPath(options.dataPath)) {
+    if (Status status = trainer->setUpDataset(dims); !status)
+      return status.takeError();
+    if (options.epochs) {
+      TrainerOptions &adjusted = trainer->options_;
+      adjusted.steps = *options.epochs * trainer->batchesPerEpoch_;
+      if (adjusted.schedule.decayEnd == 0)
+        adjusted.schedule.decayEnd = *adjusted.steps;
+    }
   } else {
     auto text = trainer->setUpText(resumed, dims);
     if (!text)
@@ -243,6 +423,12 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
       return params.takeError();
     trainer->params_ = params.take();
   }
+  if (options.stateful) {
+    auto states = passes::exposeCarriedState(*(*module)->findGraph("forward"));
+    if (!states)
+      return states.takeError();
+    trainer->states_ = states.take();
+  }
   auto graphs = buildTrainingGraphs(module.take(), options.pipeline);
   if (!graphs)
     return graphs.takeError();
@@ -262,11 +448,11 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
     trainer->history_ = TrainingHistory::fromTensor(resumed->history);
     trainer->history_.setTaskMetric(metric);
   }
-  if (options.steps && trainer->step_ >= *options.steps)
+  if (std::optional<int64_t> steps = trainer->options_.steps; steps && trainer->step_ >= *steps)
     return Error::user("the checkpoint is at step " + std::to_string(trainer->step_) +
-                       ", so --steps " + std::to_string(*options.steps) +
+                       ", so --steps " + std::to_string(*steps) +
                        " leaves nothing to do (--steps counts from the start of training)");
-  if (!options.task)
+  if (trainer->isText())
     if (Status split = trainer->splitText(corpus); !split)
       return split.takeError();
 
@@ -306,9 +492,12 @@ Status Trainer::runConcurrently(size_t count, const std::function<Status(size_t,
 /// so the result does not depend on the number of threads): bits per character for text, nats
 /// per item for a task.
 Expected<double> Trainer::heldOutLoss() {
+  if (options_.stateful)
+    return statefulHeldOutLoss();
   std::vector<GraphRun> runs(evaluation_.size());
+  const ir::Graph &graph = evaluationGraph_ ? *evaluationGraph_ : *graphs_.forward;
   auto evaluate = [&](size_t i, size_t part) {
-    return runOnChunk(params_, *backends_[part], *graphs_.forward, evaluation_[i], runs[i]);
+    return runOnChunk(params_, *backends_[part], graph, evaluation_[i], runs[i]);
   };
   if (Status status = runConcurrently(runs.size(), evaluate); !status)
     return status.takeError();
@@ -318,7 +507,20 @@ Expected<double> Trainer::heldOutLoss() {
     nats += scalarValue(runs[i].outputs.at("loss"));
     items += evaluation_[i].items;
   }
-  return nats / double(items) / (task_ ? 1 : std::numbers::ln2);
+  if (!predictionOutput_.empty()) {
+    double sum = 0;
+    int64_t count = 0;
+    for (size_t i = 0; i < runs.size(); ++i)
+      heldOutSet_->addToMetric(evaluation_[i], runs[i].outputs.at(predictionOutput_), sum, count);
+    TaskScore score;
+    score.metric = heldOutSet_->metric();
+    score.value = sum / double(count);
+    score.summary = score.metric + " " + formatNumber("%.4f", score.value) + " on " +
+                    std::to_string(heldOutItems_) + " held-out examples";
+    score_ = score;
+    scoredStep_ = step_;
+  }
+  return nats / double(items) / (isText() ? std::numbers::ln2 : 1);
 }
 
 /// One step: a batch, the loss and gradients, and the optimiser step. With several threads the
@@ -328,15 +530,26 @@ Expected<double> Trainer::heldOutLoss() {
 Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
   // Drawing the shards one after the other from one generator gives the windows of the whole
   // batch, whatever the number of shards.
-  Rng rng(parameterSeed(seed_, "batch." + std::to_string(step)));
   int64_t shards = std::min(options_.threads, options_.batch);
   std::vector<TrainingBatch> windows;
+  std::vector<int64_t> firstRows;
+  if (trainingSet_) {
+    windows = datasetBatch(step, shards);
+  } else if (options_.stateful) {
+    int64_t window =
+        (step - 1) % streamWindowCount(split_.train.size(), options_.batch, options_.sequence);
+    windows = statefulBatch(split_.train, window, shards, carried_, firstRows);
+  } else {
+    Rng rng(parameterSeed(seed_, "batch." + std::to_string(step)));
+    for (int64_t shard = 0; shard < shards; ++shard) {
+      int64_t size = options_.batch / shards + (shard < options_.batch % shards ? 1 : 0);
+      windows.push_back(draw(rng, size, options_.sequence));
+    }
+  }
   int64_t items = 0, steps = 0;
-  for (int64_t shard = 0; shard < shards; ++shard) {
-    int64_t size = options_.batch / shards + (shard < options_.batch % shards ? 1 : 0);
-    windows.push_back(draw(rng, size, options_.sequence));
-    items += windows.back().items;
-    steps += windows.back().steps;
+  for (const TrainingBatch &window : windows) {
+    items += window.items;
+    steps += window.steps;
   }
   std::vector<GraphRun> runs(windows.size());
   auto differentiate = [&](size_t i, size_t part) {
@@ -344,6 +557,7 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
   };
   if (Status status = runConcurrently(runs.size(), differentiate); !status)
     return status.takeError();
+  keepFinalStates(states_, runs, firstRows, carried_);
 
   std::string where = "step " + std::to_string(step) + ": ";
   double perItem = 1.0 / double(items);
@@ -421,7 +635,7 @@ Expected<TrainingOutcome> Trainer::run(const TrainerHooks &hooks) {
   if (options_.minutes)
     progress.budgetSeconds = *options_.minutes * 60;
   progress.validationBpc = std::numeric_limits<double>::quiet_NaN();
-  progress.characters = !task_;
+  progress.characters = isText();
   progress.metricName = history_.taskMetric();
   progress.metric = std::numeric_limits<double>::quiet_NaN();
   double lossSum = 0, trainingSeconds = 0;
@@ -446,11 +660,11 @@ Expected<TrainingOutcome> Trainer::run(const TrainerHooks &hooks) {
       return loss.takeError();
     history_.last().validation = *loss;
     progress.validationBpc = *loss;
-    if (task_) {
+    if (task_)
       if (Status scored = scoreTask(); !scored)
         return scored;
+    if (task_ || !predictionOutput_.empty())
       history_.last().metric = progress.metric = score_->value;
-    }
     progress.trainLoss = lossSum / double(std::max<int64_t>(1, lossCount));
     lossSum = 0;
     lossCount = 0;

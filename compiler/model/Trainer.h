@@ -1,16 +1,22 @@
 // The Trainer: training a model through a backend (compiler/backend/Backend.h) the way
-// docs/training.md describes, on one of two kinds of data:
+// docs/training.md describes, on one of three kinds of data:
 //   - text: a character-level language model (TrainingGraphs.h) on a corpus (runtime/TextData.h),
 //     which sets the model's vocabulary dim; the last 5% is held out; each step draws `batch`
-//     random windows of `sequence` + 1 characters;
+//     random windows of `sequence` + 1 characters, or with `stateful` the next window of each of
+//     `batch` consecutive streams, from the states the previous step ended in;
 //   - a task: a synthetic task (runtime/SyntheticTasks.h) bound to any model that fits it
 //     (Task.h); each step draws `batch` fresh examples; `taskExamples` others are held out;
+//   - a data set: any model's inputs and targets from safetensors files (Dataset.h); the held-out
+//     examples are `validationPath`'s, or `validationFraction` of the data chosen by a fixed seed;
+//     the steps go through epochs, each a shuffle seeded by (seed, epoch) in batches bucketed by
+//     length, so step s's batch is a function of (seed, s) as with the others;
 // then, the same for both: the batch of a step is seeded by (seed, step); the step runs the
 // `backward` graph (split over `threads` backend instances on one ThreadPool, runtime/
 // ThreadPool.h), averages the loss and gradients over the batch's items (characters, target
 // steps or examples) and makes the optimiser step (OptimizerStep.h);
 //   - every `evalEvery` steps and at the end it measures the held-out loss (bits per character;
-//     a task: loss per item and its metric), saves the checkpoint (Checkpoint.h) and calls the
+//     a task: loss per item and its metric; a data set: loss per item and accuracy for a token
+//     target, mean squared error for a real one), saves the checkpoint (Checkpoint.h) and calls the
 //     hooks that log and plot;
 //   - it stops at `steps`, after `minutes`, or when the stop hook asks (Ctrl-C in `rnnc train`);
 //     a non-finite loss, gradient or parameter stops it with an error naming the step and tensor
@@ -21,9 +27,11 @@
 
 #include "compiler/backend/Backend.h"
 #include "compiler/model/Checkpoint.h"
+#include "compiler/model/Dataset.h"
 #include "compiler/model/Task.h"
 #include "compiler/model/TrainingGraphs.h"
 #include "compiler/model/TrainingHistory.h"
+#include "compiler/passes/ExposeCarriedState.h"
 #include "compiler/passes/Pipeline.h"
 #include "runtime/Error.h"
 #include "runtime/Optimizer.h"
@@ -45,7 +53,8 @@ namespace rnnc::model {
 /// What a training run is: the model, the data, the optimiser and when to stop.
 struct TrainerOptions {
   std::string modelPath, backend = "interp";
-  std::string dataPath; ///< A text corpus (a file or a directory), or empty for a task.
+  /// A text corpus (a file or a directory), a data set (isDatasetPath), or empty for a task.
+  std::string dataPath;
   const TaskDefinition *task = nullptr;
   int64_t taskLength = 0, taskExamples = 512;
   /// Write the task's batch of step 1 here instead of training (Trainer::create).
@@ -61,6 +70,13 @@ struct TrainerOptions {
   double clip = 1; ///< The global gradient norm to clip to; 0: never.
   std::optional<uint64_t> seed;
   std::optional<std::string> savePath, resumePath;
+  // A data set:
+  std::optional<std::string> validationPath; ///< Held-out examples from their own file(s).
+  double validationFraction = 0.05;          ///< Else this fraction of the examples (at least 1).
+  std::optional<int64_t> epochs; ///< Train for this many epochs: sets `steps` (and the decay).
+  /// Text: each batch row reads consecutive windows and starts from the state the previous step
+  /// ended in (ExposeCarriedState.h); the held-out text is evaluated the same way.
+  bool stateful = false;
 };
 
 /// Where a run is, as a progress display shows it.
@@ -122,8 +138,14 @@ public:
   const TrainingHistory &history() const { return history_; }
   int64_t step() const { return step_; }
   std::string backendName() const { return backends_[0]->name(); }
-  /// The bound task, or null for text.
+  /// The bound task, or null for text or a data set.
   const BoundTask *task() const { return task_ ? &*task_ : nullptr; }
+  /// A data set's training examples, or null.
+  const Dataset *dataset() const { return trainingSet_ ? &*trainingSet_ : nullptr; }
+  /// A data set: the steps of one epoch.
+  int64_t batchesPerEpoch() const { return batchesPerEpoch_; }
+  /// Training on text (a character model), not a task or a data set.
+  bool isText() const { return !task_ && !trainingSet_; }
   /// Text: the corpus's characters, and how they are split.
   const Vocabulary &vocabulary() const { return vocabulary_; }
   const TextSplit &split() const { return split_; }
@@ -137,6 +159,16 @@ private:
   Expected<std::u32string> setUpText(const std::optional<Checkpoint> &resumed,
                                      std::map<std::string, long long> &dims);
   Status splitText(const std::u32string &corpus);
+  Status setUpDataset(const std::map<std::string, long long> &dims);
+  /// A data set: the batch of `step` in `shards` consecutive parts.
+  std::vector<TrainingBatch> datasetBatch(int64_t step, int64_t shards);
+  /// Stateful text: the batch of `step` in `shards` parts of consecutive rows, each with the
+  /// rows' initial states from `carried`, which it resets to zeros at the first window of the
+  /// streams. The rows of part i start at firstRows[i].
+  std::vector<TrainingBatch> statefulBatch(std::span<const int32_t> ids, int64_t window,
+                                           int64_t shards, TensorMap &carried,
+                                           std::vector<int64_t> &firstRows) const;
+  Expected<double> statefulHeldOutLoss();
   Status dumpTaskBatch(const ir::Graph &forward, const ir::Module &module) const;
   TrainingBatch draw(Rng &rng, int64_t size, int64_t sequence) const;
   Status runConcurrently(size_t count, const std::function<Status(size_t, size_t)> &task);
@@ -145,6 +177,9 @@ private:
   Status saveCheckpoint() const;
 
   TrainerOptions options_;
+  // Stateful text:
+  std::vector<passes::CarriedState> states_;
+  TensorMap carried_; ///< The states the last training step ended in, [batch, ...] each.
   TrainingGraphs graphs_;
   // Text:
   CharacterModel characterModel_;
@@ -153,7 +188,17 @@ private:
   // A task:
   std::optional<BoundTask> task_;
   std::vector<TaskExample> heldOutExamples_;
-  /// The held-out batches: text windows, or the held-out examples of a task.
+  // A data set:
+  std::optional<Dataset> trainingSet_, heldOutSet_;
+  int64_t batchesPerEpoch_ = 0;
+  int64_t plannedEpoch_ = -1;                    ///< The epoch of epochPlan_.
+  std::vector<std::vector<size_t>> epochPlan_;   ///< Its batches.
+  std::shared_ptr<ir::Module> evaluationModule_; ///< Owns evaluationGraph_.
+  /// The forward graph reduced to the loss and the prediction of the first target (then
+  /// predictionOutput_ names it), which the held-out loss runs instead of graphs_.forward.
+  const ir::Graph *evaluationGraph_ = nullptr;
+  std::string predictionOutput_;
+  /// The held-out batches: text windows, the held-out examples of a task or a data set.
   std::vector<TrainingBatch> evaluation_;
   int64_t heldOutItems_ = 0;
   TensorMap params_;

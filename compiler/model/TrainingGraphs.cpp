@@ -78,10 +78,14 @@ Expected<TrainingGraphs> buildTrainingGraphs(std::unique_ptr<ir::Module> module,
   ir::Graph *backward = module->findGraph("backward");
   if (!backward)
     return Error::internal("the pipeline made no 'backward' graph");
-  // Outputs nobody reads during training (elman's h and o) would cost as much as the loss.
-  keepOutputs(*forward, [](const std::string &name) { return name == "loss"; });
-  keepOutputs(*backward, [](const std::string &name) {
-    return name == "loss" || name.rfind("grad.", 0) == 0;
+  // Outputs nobody reads during training (elman's h and o) would cost as much as the loss. The
+  // final states of stateful training (ExposeCarriedState.h) are read, their inputs' gradients
+  // are not.
+  auto isState = [](const std::string &name) { return name.rfind("state.", 0) == 0; };
+  keepOutputs(*forward, [&](const std::string &name) { return name == "loss" || isState(name); });
+  keepOutputs(*backward, [&](const std::string &name) {
+    return name == "loss" || isState(name) ||
+           (name.rfind("grad.", 0) == 0 && !isState(name.substr(5)));
   });
   passes::eliminateDeadCode(*module);
   return TrainingGraphs{std::move(module), forward, backward};

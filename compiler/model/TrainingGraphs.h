@@ -34,7 +34,8 @@ Expected<CharacterModel> findCharacterModel(const std::string &path,
 
 /// The graphs one training run needs, from the module of a model: `backward` (loss and
 /// gradients, derived with `options`: --truncate, --checkpoint) and `forward` (loss only, for
-/// validation), each reduced to those outputs so that nothing else is computed.
+/// validation), each reduced to those outputs so that nothing else is computed; and the final
+/// states `state.<name>.final` of a graph made stateful (ExposeCarriedState.h).
 struct TrainingGraphs {
   std::unique_ptr<ir::Module> module;
   const ir::Graph *forward = nullptr;

@@ -145,6 +145,23 @@ TEST(WindowsTest, EveryStartIsReachable) {
   EXPECT_EQ(starts, (std::set<int32_t>{0, 1}));
 }
 
+TEST(WindowsTest, StreamWindowsContinueEachOther) {
+  // 3 streams of 7 ids (22 ids, the last unused), windows of 3: (7 - 1) / 3 = 2 per stream.
+  std::vector<int32_t> ids(22);
+  std::iota(ids.begin(), ids.end(), 0);
+  EXPECT_EQ(streamWindowCount(ids.size(), 3, 3), 2);
+  EXPECT_EQ(streamWindowCount(ids.size(), 3, 7), 0);
+  // Window 1 of rows 1 and 2: stream 1 is ids 7-13, stream 2 ids 14-20; time-major [3, 2].
+  TokenBatch window = streamWindows(ids, 3, 3, 1, 1, 2);
+  auto inputs = window.inputs.values<int32_t>(), targets = window.targets.values<int32_t>();
+  EXPECT_EQ(std::vector<int32_t>(inputs.begin(), inputs.end()),
+            (std::vector<int32_t>{10, 17, 11, 18, 12, 19}));
+  EXPECT_EQ(std::vector<int32_t>(targets.begin(), targets.end()),
+            (std::vector<int32_t>{11, 18, 12, 19, 13, 20}));
+  EXPECT_FALSE(window.lengths);
+  EXPECT_EQ(window.predictedCharacters, 6);
+}
+
 TEST(WindowsTest, EvaluationPredictsEveryCharacterOnce) {
   std::vector<int32_t> ids(10);
   std::iota(ids.begin(), ids.end(), 0);
