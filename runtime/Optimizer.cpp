@@ -81,15 +81,18 @@ int64_t Optimizer::updates() const {
 }
 
 Status Optimizer::step(TensorMap &params, const TensorMap &gradients, double learningRate) {
-  if (params.size() != gradients.size())
-    return Error::internal("optimizer: " + std::to_string(gradients.size()) + " gradients for " +
-                           std::to_string(params.size()) + " parameters");
+  for (const auto &[name, gradient] : gradients) {
+    auto param = params.find(name);
+    if (param == params.end() || gradient.dtype() != param->second.dtype() ||
+        gradient.shape() != param->second.shape() || !isFloatingPoint(gradient.dtype()))
+      return Error::internal("optimizer: no parameter of the dtype and shape of gradient '" +
+                             name + "'");
+  }
   int64_t step = updates() + 1;
   for (auto &[name, param] : params) {
     auto gradient = gradients.find(name);
-    if (gradient == gradients.end() || gradient->second.dtype() != param.dtype() ||
-        gradient->second.shape() != param.shape() || !isFloatingPoint(param.dtype()))
-      return Error::internal("optimizer: no gradient of the dtype and shape of '" + name + "'");
+    if (gradient == gradients.end())
+      continue; // not trained
     std::vector<Tensor *> moments;
     for (const std::string &stateName : stateNames(name))
       moments.push_back(&state_.try_emplace(stateName, param.dtype(), param.shape()).first->second);

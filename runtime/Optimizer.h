@@ -35,9 +35,9 @@ class Optimizer {
 public:
   explicit Optimizer(OptimizerSettings settings) : settings_(settings) {}
 
-  /// Updates every tensor of `params` with the tensor of the same name in `gradients` (same
-  /// shape and dtype, F32 or F64). A parameter without a gradient, or a gradient without a
-  /// parameter, is an internal error: the caller pairs them.
+  /// Updates the tensor of `params` of the name of each tensor of `gradients` (same shape and
+  /// dtype, F32 or F64). A parameter without a gradient is not trained (a frozen parameter: it
+  /// keeps its value and gets no state); a gradient without a parameter is an internal error.
   Status step(TensorMap &params, const TensorMap &gradients, double learningRate);
 
   /// The number of updates made so far (also the tensor "step" of state()).
@@ -46,8 +46,9 @@ public:
   /// The state, by name: "step" (F64 []), and per parameter p "velocity.p" (SGD) or "m.p" and
   /// "v.p" (Adam), each of p's shape and dtype. Empty before the first step.
   const TensorMap &state() const { return state_; }
-  /// Restores state() saved from an optimiser of the same kind over `params` (empty: no update
-  /// yet); a missing, unknown or misshapen tensor is a user error naming it.
+  /// Restores state() saved from an optimiser of the same kind over `params`, the trained
+  /// parameters (empty: no update yet); a missing, unknown or misshapen tensor is a user error
+  /// naming it.
   Status loadState(TensorMap state, const TensorMap &params);
 
 private:

@@ -5,6 +5,7 @@
 #include "compiler/api/ModelState.h"
 
 #include "compiler/model/OptimizerStep.h"
+#include "compiler/model/Parameters.h"
 #include "runtime/Optimizer.h"
 
 namespace rnnc {
@@ -36,7 +37,11 @@ Result<double> ParameterOptimizer::step(ParameterStore &parameters, const Output
     const TensorMap &outputs = detail::Access::tensors(gradients);
     // The optimiser pairs tensors by name: grad.W becomes W, in the parameter's element type.
     TensorMap byParameter;
+    std::set<std::string> frozen =
+        model::frozenParameters(*detail::Access::state(parameters).forward);
     for (const auto &[name, param] : params) {
+      if (frozen.count(name))
+        continue; // a frozen param: no gradient, no update
       auto gradient = outputs.find("grad." + name);
       if (gradient == outputs.end())
         return Failure{Failure::Kind::User,

@@ -330,6 +330,7 @@ struct ParamDecl : ValueDecl {
       : ValueDecl(DeclKind::Param, std::move(name), loc) {}
   TypeSyntax typeSyntax;
   ParamInit init;
+  bool frozen = false; ///< `frozen param …`: initialised and saved, never trained.
 };
 
 enum class Direction { Forward, Backward };

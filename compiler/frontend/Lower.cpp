@@ -128,8 +128,11 @@ ir::Value *GraphLowering::valueOf(const ast::ValueDecl *decl, const ast::SourceL
 void GraphLowering::createLeaves() {
   for (const auto &param : model_.params) {
     top_.setLocation(location(param->loc));
-    values_[param.get()] =
+    ir::Value *value =
         top_.param(param->name, ir::Type::real(param->type.shape), initializerSpec(*param));
+    if (param->frozen)
+      value->definingOp()->setAttr("frozen", int64_t(1));
+    values_[param.get()] = value;
   }
   auto dataType = [](const ast::DataDecl &data) {
     return data.type.isToken() ? ir::Type::token(data.type.vocabulary, data.axis)

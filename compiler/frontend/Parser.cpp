@@ -36,7 +36,7 @@ private:
   void synchronize(uint32_t statementStart);
   bool parseDim(Model &model);
   bool parseData(Model &model);
-  bool parseParam(Model &model);
+  bool parseParam(Model &model, bool frozen);
   bool parseParamInit(ParamInit &init);
   bool parseDefinitionOrInitial(Model &model, bool isOutput);
   bool parseGenerate(Model &model);
@@ -229,7 +229,12 @@ bool Parser::parseItem(Model &model) {
   if (token.text == "input" || token.text == "target")
     return parseData(model);
   if (token.text == "param")
-    return parseParam(model);
+    return parseParam(model, /*frozen=*/false);
+  // `frozen` is a keyword only before `param` (a definition may still be named frozen).
+  if (token.text == "frozen" && peek(1).is(TokenKind::Identifier) && peek(1).text == "param") {
+    advance();
+    return parseParam(model, /*frozen=*/true);
+  }
   if (token.text == "generate")
     return parseGenerate(model);
   if (token.text == "loss")
@@ -346,7 +351,7 @@ bool Parser::parseData(Model &model) {
   return true;
 }
 
-bool Parser::parseParam(Model &model) {
+bool Parser::parseParam(Model &model, bool frozen) {
   advance(); // param
   std::string name;
   SourceLocation loc;
@@ -359,6 +364,7 @@ bool Parser::parseParam(Model &model) {
   }
   advance();
   auto param = std::make_unique<ParamDecl>(name, loc);
+  param->frozen = frozen;
   if (!parseType(param->typeSyntax))
     return false;
   param->init.loc = param->typeSyntax.loc;

@@ -47,6 +47,22 @@ Expected<TensorMap> initializeParameters(const ir::Graph &graph, uint64_t seed, 
   return parameters;
 }
 
+std::set<std::string> frozenParameters(const ir::Graph &graph) {
+  std::set<std::string> frozen;
+  for (const ir::Op *param : graph.opsOfKind(ir::OpKind::Param))
+    if (param->frozenAttr() != 0)
+      frozen.insert(param->nameAttr());
+  return frozen;
+}
+
+TensorMap trainedParameters(const TensorMap &params, const std::set<std::string> &frozen) {
+  TensorMap trained;
+  for (const auto &[name, tensor] : params)
+    if (!frozen.count(name))
+      trained.emplace(name, tensor);
+  return trained;
+}
+
 Status checkParameters(const ir::Graph &graph, const TensorMap &params, const std::string &source) {
   std::vector<ir::Op *> paramOps = graph.opsOfKind(ir::OpKind::Param);
   for (const ir::Op *param : paramOps) {

@@ -13,6 +13,9 @@
 #include <cstdint>
 #include <string>
 
+#include <set>
+#include <string>
+
 namespace rnnc::model {
 
 /// The initialiser written in a `param` op's init attribute ("glorot", "normal(0.01)").
@@ -20,6 +23,13 @@ Expected<Initializer> parseInitializer(const std::string &spec);
 
 /// Every parameter of `graph`, initialised from `seed` as its `param` op says.
 Expected<TensorMap> initializeParameters(const ir::Graph &graph, uint64_t seed, DType dtype);
+
+/// The names of `graph`'s `frozen param`s: initialised and saved like the others, but without
+/// a gradient, an optimiser update or optimiser state.
+std::set<std::string> frozenParameters(const ir::Graph &graph);
+
+/// `params` without the frozen ones.
+TensorMap trainedParameters(const TensorMap &params, const std::set<std::string> &frozen);
 
 /// Checks a parameter file against the params of `graph`: every param present, F32 or F64, of
 /// its shape, and no other tensor. `source` (the file) names where an unknown tensor came from.

@@ -409,6 +409,7 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
       return dumped.takeError();
     return std::unique_ptr<Trainer>();
   }
+  trainer->frozen_ = frozenParameters(**forward);
   if (resumed) {
     if (Status checked = checkParameters(**forward, resumed->params, *options.resumePath); !checked)
       return checked.takeError();
@@ -441,7 +442,8 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
       return Error::user("the checkpoint '" + *options.resumePath + "' holds " +
                          resumed->optimizer + " state, but this run uses --optimizer " + kind);
     if (Status loaded =
-            trainer->optimizer_.loadState(std::move(resumed->optimizerState), trainer->params_);
+            trainer->optimizer_.loadState(std::move(resumed->optimizerState),
+                                          trainedParameters(trainer->params_, trainer->frozen_));
         !loaded)
       return Error::user(*options.resumePath + ": " + loaded.error().message);
     std::string metric = trainer->history_.taskMetric();
@@ -572,6 +574,8 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
   // the loss does not read has no gradient output; its gradient is zero.
   TensorMap gradients;
   for (const auto &[name, param] : params_) {
+    if (frozen_.count(name))
+      continue;
     std::vector<double> sums(size_t(param.numElements()));
     for (const GraphRun &run : runs)
       if (auto gradient = run.outputs.find("grad." + name); gradient != run.outputs.end()) {

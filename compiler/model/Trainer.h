@@ -48,6 +48,8 @@
 #include <string>
 #include <vector>
 
+#include <set>
+
 namespace rnnc::model {
 
 /// What a training run is: the model, the data, the optimiser and when to stop.
@@ -202,6 +204,7 @@ private:
   std::vector<TrainingBatch> evaluation_;
   int64_t heldOutItems_ = 0;
   TensorMap params_;
+  std::set<std::string> frozen_; ///< Parameters that are not trained (frozenParameters).
   Optimizer optimizer_{OptimizerSettings{}};
   TrainingHistory history_;
   uint64_t seed_ = 0;

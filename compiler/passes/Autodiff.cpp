@@ -109,11 +109,12 @@ Status checkOptions(const AutodiffOptions &options) {
   return Status::ok();
 }
 
-/// Parameters and real-valued inputs, in graph order: the values that get `grad.<name>`.
+/// Trained parameters (not frozen) and real-valued inputs, in graph order: the values that get
+/// `grad.<name>`.
 std::vector<Op *> differentiableLeaves(const ir::Graph &graph) {
   std::vector<Op *> leaves;
   for (const auto &op : graph.body().ops())
-    if (op->kind() == OpKind::Param ||
+    if ((op->kind() == OpKind::Param && op->frozenAttr() == 0) ||
         (op->kind() == OpKind::Input && op->result()->type().isReal()))
       leaves.push_back(op.get());
   return leaves;

@@ -119,6 +119,23 @@ TEST(OptimizerTest, MismatchedGradientsAreInternalErrors) {
   EXPECT_EQ(status.error().kind, ErrorKind::Internal);
 }
 
+TEST(OptimizerTest, AParameterWithoutAGradientIsNotTrained) {
+  // A frozen parameter (`frozen param`) has no gradient: it keeps its value and has no state.
+  Optimizer adam({OptimizerKind::Adam});
+  TensorMap params = scalarParams(1.0);
+  params.emplace("frozen", Tensor::fromValues<double>({1}, {3.0}));
+  ASSERT_TRUE(adam.step(params, scalarParams(0.5), 0.1));
+  EXPECT_NEAR(valueOf(params), 0.900000002, 1e-15);
+  EXPECT_EQ(valueOf(params, "frozen"), 3.0);
+  EXPECT_EQ(adam.state().count("m.frozen"), 0u);
+  EXPECT_EQ(adam.state().count("v.frozen"), 0u);
+  // A gradient without a parameter is still the caller's error.
+  TensorMap stray = {{"stray", Tensor::fromValues<double>({1}, {1.0})}};
+  Status status = adam.step(params, stray, 0.1);
+  ASSERT_FALSE(status);
+  EXPECT_EQ(status.error().kind, ErrorKind::Internal);
+}
+
 TEST(OptimizerTest, ScheduleWarmsUpThenDecaysAlongACosine) {
   LearningRateSchedule schedule{1.0, 0.1, 10, 111};
   EXPECT_DOUBLE_EQ(schedule.at(1), 0.1);
