@@ -1,5 +1,7 @@
 // `rnnc run`: runs a model on tensors from files and writes the results. One graph per mode:
-//   default        `forward`: every output of the model and `loss`;
+//   default        `forward`: every output of the model and `loss`; when --inputs holds none of
+//                  the model's targets, `inference` (InferenceGraph.h): the outputs that need no
+//                  target, without the loss;
 //   --grad         `backward`: the same plus `grad.<name>`; derived by the pass pipeline (autodiff,
 //                  simplify, CSE, DCE, verified after each) with --truncate / --checkpoint, or
 //                  taken as given from a textual-IR module that has one;
@@ -14,6 +16,7 @@
 #include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
 #include "compiler/model/Parameters.h"
@@ -154,6 +157,7 @@ Expected<const ir::Graph *> backwardGraph(ir::Module &module, const RunSettings 
 }
 
 Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings,
+                                       bool withoutTargets,
                                        std::optional<passes::AutodiffReport> &report) {
   if (settings.generateSteps > 0) {
     if (const ir::Graph *generate = module.findGraph("generate"))
@@ -163,11 +167,14 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
   }
   if (settings.gradients)
     return backwardGraph(module, settings, report);
+  if (withoutTargets)
+    if (auto inference = model::addInferenceGraph(module); !inference)
+      return inference.takeError();
   passes::PipelineOptions hoistOnly = settings.pipeline;
   hoistOnly.backward = false;
   if (auto hoisted = passes::runPipeline(module, hoistOnly); !hoisted)
     return hoisted.takeError();
-  return model::findGraph(module, "forward");
+  return model::findGraph(module, withoutTargets ? model::inferenceGraphName : "forward");
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
@@ -234,11 +241,6 @@ Status runCommand(const std::vector<std::string> &args) {
   auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  std::optional<passes::AutodiffReport> autodiffReport;
-  auto graph = graphToRun(**module, settings, autodiffReport);
-  if (!graph)
-    return graph.takeError();
-
   auto params = readSafetensors(settings.paramsPath);
   if (!params)
     return params.takeError();
@@ -253,6 +255,10 @@ Status runCommand(const std::vector<std::string> &args) {
       return checked;
     data = read.take();
   }
+  std::optional<passes::AutodiffReport> autodiffReport;
+  auto graph = graphToRun(**module, settings, model::targetsAbsent(**forward, data), autodiffReport);
+  if (!graph)
+    return graph.takeError();
 
   auto lengths = model::extractLengths(**forward, data);
   if (!lengths)
