@@ -94,6 +94,23 @@ void declareBackendOption(CommandLine &commandLine, const std::string &metavar,
   commandLine.option("--backend", metavar, "what runs the model (default " + defaultBackend + ")");
 }
 
+void declareRenameOption(CommandLine &commandLine) {
+  commandLine.listOption("--rename", "PREFIX=NEW",
+                         "give the parameters whose name starts with PREFIX that start instead "
+                         "(a PyTorch state_dict: --rename lstm.=; repeatable)");
+}
+
+Expected<std::vector<model::ParameterRename>> parameterRenames(const CommandLine &commandLine) {
+  std::vector<model::ParameterRename> renames;
+  for (const std::string &text : commandLine.getList("--rename")) {
+    auto rename = model::parseParameterRename(text);
+    if (!rename)
+      return rename.takeError();
+    renames.push_back(rename.take());
+  }
+  return renames;
+}
+
 Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,
                                                              const CommandLine &commandLine) {
   auto dims = model::parseDimOverrides(commandLine.getList("-D"));

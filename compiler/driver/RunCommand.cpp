@@ -9,8 +9,9 @@
 //                  with per-example prime lengths from the lengths tensor of their axis), then N
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
 // Parameters are checked against the model before anything runs (a missing, misshapen or
-// unknown tensor is an error naming it); the data are checked by the backend. --backend names
-// what runs the graph, from the table of compiler/model/BackendRegistry.h.
+// unknown tensor is an error naming it; --rename maps a PyTorch state_dict's names); the data
+// are checked by the backend. --backend names what runs the graph, from the table of
+// compiler/model/BackendRegistry.h.
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
@@ -31,6 +32,7 @@ namespace {
 
 struct RunSettings {
   std::string modelPath, paramsPath, outputPath, backend;
+  std::vector<model::ParameterRename> renames; ///< --rename: of the parameter file's names.
   std::map<std::string, long long> dims;
   std::optional<std::string> inputsPath;
   std::optional<ir::Precision> precision; ///< Unset: the precision of the parameters.
@@ -55,7 +57,9 @@ Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &nam
 Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
-  commandLine.option("--params", "FILE", "the parameters (safetensors)")
+  commandLine.option("--params", "FILE", "the parameters (safetensors)");
+  declareRenameOption(commandLine);
+  commandLine
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
       .option("-o", "FILE", "the safetensors file to write the outputs to");
   declareBackendOption(commandLine, "jit|aot|interp", "jit");
@@ -69,7 +73,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   declarePipelineFlags(commandLine); // with --grad
   auto model = parseModelCommandLine(commandLine, args,
                                      "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
-                                     "FILE -o FILE [--backend jit|aot|interp] [--precision "
+                                     "FILE -o FILE [--rename PREFIX=NEW]... [--backend jit|aot|interp] [--precision "
                                      "f32|f64] [--grad [--truncate K] [--checkpoint K] [--report] "
                                      "[--print-ir-after-all] | --generate N [--prime P] "
                                      "[--seed S] [--greedy]]");
@@ -126,6 +130,10 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   if (!paramsPath)
     return paramsPath.takeError();
   settings.paramsPath = *paramsPath;
+  auto renames = parameterRenames(commandLine);
+  if (!renames)
+    return renames.takeError();
+  settings.renames = renames.take();
   auto outputPath = requiredOption(commandLine, "-o");
   if (!outputPath)
     return outputPath.takeError();
@@ -241,11 +249,9 @@ Status runCommand(const std::vector<std::string> &args) {
   auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  auto params = readSafetensors(settings.paramsPath);
+  auto params = model::readParameters(**forward, settings.paramsPath, settings.renames);
   if (!params)
     return params.takeError();
-  if (Status checked = model::checkParameters(**forward, *params, settings.paramsPath); !checked)
-    return checked;
   TensorMap data;
   if (settings.inputsPath) {
     auto read = readSafetensors(*settings.inputsPath);

@@ -105,8 +105,10 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--val-chars", "N", "measure on the first N held-out characters (default all)")
       .option("--save", "FILE", "checkpoint file, written at each evaluation and at the end")
       .option("--resume", "FILE", "continue from a checkpoint")
+      .option("--params", "FILE", "start from these parameters (rnnc init, PyTorch: --rename)")
       .option("--log", "FILE", "CSV file of the loss curve, one line per step")
       .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves");
+  declareRenameOption(commandLine);
   declareBackendOption(commandLine, "NAME", "interp");
   commandLine.option("--threads", "N", "split each batch over N threads (default 1)");
   auto model = parseModelCommandLine(
@@ -248,6 +250,16 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   }
   settings.trainer.savePath = commandLine.get("--save");
   settings.trainer.resumePath = commandLine.get("--resume");
+  settings.trainer.paramsPath = commandLine.get("--params");
+  if (settings.trainer.paramsPath && settings.trainer.resumePath)
+    return Error::user("options '--params' and '--resume' cannot be combined: a checkpoint "
+                       "holds its parameters (--resume continues it exactly)");
+  auto renames = parameterRenames(commandLine);
+  if (!renames)
+    return renames.takeError();
+  if (!renames->empty() && !settings.trainer.paramsPath)
+    return Error::user("option '--rename' applies only with --params");
+  settings.trainer.renames = renames.take();
   settings.logPath = commandLine.get("--log");
   settings.plotPath = commandLine.get("--plot");
   if (settings.plotPath && !isPlotFile(*settings.plotPath))

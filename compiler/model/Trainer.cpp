@@ -237,6 +237,13 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
         return Error::user(*options.resumePath + ": parameter '" + name + "' must be F32");
     trainer->params_ = std::move(resumed->params);
     trainer->step_ = resumed->step;
+  } else if (options.paramsPath) {
+    auto params = readParameters(**forward, *options.paramsPath, options.renames);
+    if (!params)
+      return params.takeError();
+    for (auto &[name, tensor] : *params)
+      tensor = tensor.convert(DType::F32); // training is in F32; `rnnc init --dtype f64` loads too
+    trainer->params_ = params.take();
   } else {
     auto params = initializeParameters(**forward, trainer->seed_, DType::F32);
     if (!params)

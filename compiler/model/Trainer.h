@@ -21,6 +21,7 @@
 
 #include "compiler/backend/Backend.h"
 #include "compiler/model/Checkpoint.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/model/Task.h"
 #include "compiler/model/TrainingGraphs.h"
 #include "compiler/model/TrainingHistory.h"
@@ -61,6 +62,10 @@ struct TrainerOptions {
   double clip = 1; ///< The global gradient norm to clip to; 0: never.
   std::optional<uint64_t> seed;
   std::optional<std::string> savePath, resumePath;
+  /// Start from these parameters (Parameters.h readParameters, names mapped by `renames`)
+  /// instead of initialising them; unlike resumePath, the step and optimiser start afresh.
+  std::optional<std::string> paramsPath;
+  std::vector<ParameterRename> renames;
 };
 
 /// Where a run is, as a progress display shows it.
