@@ -65,6 +65,12 @@ void declareDimOverrides(CommandLine &commandLine,
 void declareBackendOption(CommandLine &commandLine, const std::string &metavar,
                           const std::string &defaultBackend);
 
+/// Declares `--threads N`, whose default is every core (allCores).
+void declareThreadsOption(CommandLine &commandLine, const std::string &help);
+
+/// The threads a command uses: --threads, else every core of the machine.
+Expected<int64_t> threadCount(const CommandLine &commandLine);
+
 /// Declares `--rename PREFIX=REPLACEMENT` (repeatable), which maps the tensor names of a
 /// parameter file made elsewhere onto the model's (compiler/model/Parameters.h).
 void declareRenameOption(CommandLine &commandLine);

@@ -11,7 +11,8 @@
 // Parameters are checked against the model before anything runs (a missing, misshapen or
 // unknown tensor is an error naming it; --rename maps a PyTorch state_dict's names); the data
 // are checked by the backend. --backend names what runs the graph, from the table of
-// compiler/model/BackendRegistry.h.
+// compiler/model/BackendRegistry.h; without it, the JIT runs it when it can (else the
+// interpreter, with a note saying why).
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
@@ -31,7 +32,9 @@ namespace rnnc::driver {
 namespace {
 
 struct RunSettings {
-  std::string modelPath, paramsPath, outputPath, backend;
+  std::string modelPath, paramsPath, outputPath;
+  std::optional<std::string> backend; ///< Unset: the JIT when it can run the graph.
+  int64_t threads = 1;
   std::vector<model::ParameterRename> renames; ///< --rename: of the parameter file's names.
   std::map<std::string, long long> dims;
   std::optional<std::string> inputsPath;
@@ -62,7 +65,8 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   commandLine
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
       .option("-o", "FILE", "the safetensors file to write the outputs to");
-  declareBackendOption(commandLine, "jit|aot|interp", "jit");
+  declareBackendOption(commandLine, "jit|aot|interp", "jit when it can run the model, else interp");
+  declareThreadsOption(commandLine, "threads the kernels may use");
   commandLine
       .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
       .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
@@ -85,9 +89,14 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   RunSettings settings;
   settings.modelPath = (*model)->path;
   settings.dims = (*model)->dims;
-  settings.backend = commandLine.get("--backend").value_or("jit");
-  if (auto backend = selectBackend(settings.backend); !backend)
-    return backend.takeError();
+  settings.backend = commandLine.get("--backend");
+  if (settings.backend)
+    if (auto backend = selectBackend(*settings.backend); !backend)
+      return backend.takeError();
+  auto threads = threadCount(commandLine);
+  if (!threads)
+    return threads.takeError();
+  settings.threads = *threads;
   if (auto text = commandLine.get("--precision")) {
     auto dtype = parseRealType("--precision", *text);
     if (!dtype)
@@ -288,7 +297,15 @@ Status runCommand(const std::vector<std::string> &args) {
       settings.precision.value_or(anyDouble ? ir::Precision::Double : ir::Precision::Float);
   options.seed = settings.seed;
   options.greedy = settings.greedy;
-  auto backend = selectBackend(settings.backend);
+  options.threads = int(settings.threads);
+  std::string backendName = settings.backend.value_or("");
+  if (backendName.empty()) {
+    model::BackendChoice choice = model::defaultBackend({*graph}, options.precision);
+    backendName = choice.name;
+    if (!choice.notice.empty())
+      std::cerr << "rnnc: note: " << choice.notice << "\n";
+  }
+  auto backend = selectBackend(backendName);
   if (!backend)
     return backend.takeError();
   auto outputs = (*backend)->run(**graph, batch, options);

@@ -45,7 +45,8 @@ namespace rnnc::model {
 
 /// What a training run is: the model, the data, the optimiser and when to stop.
 struct TrainerOptions {
-  std::string modelPath, backend = "interp";
+  std::string modelPath;
+  std::string backend = "interp"; ///< Empty: the JIT when it can run the model, else `interp`.
   std::string dataPath; ///< A text corpus (a file or a directory), or empty for a task.
   const TaskDefinition *task = nullptr;
   int64_t taskLength = 0, taskExamples = 512;
@@ -110,6 +111,10 @@ public:
   /// one backend per thread. With `dumpTaskData` it writes that file instead and returns null.
   static Expected<std::unique_ptr<Trainer>> create(const TrainerOptions &options);
 
+  /// Compiles the graphs of a run on every backend instance (nothing for the interpreter), so
+  /// that the first step's time and the run's tokens/s do not include it. Returns its seconds.
+  Expected<double> compile();
+
   /// Trains until a stop condition (see the file comment), then evaluates and saves unless that
   /// was just done. A user error of a step (a non-finite value) is returned after saving the
   /// last good state, its message saying where it is saved.
@@ -127,6 +132,9 @@ public:
   const TrainingHistory &history() const { return history_; }
   int64_t step() const { return step_; }
   std::string backendName() const { return backends_[0]->name(); }
+  /// Why the run is on the interpreter when no backend was named and the JIT cannot run the
+  /// model (BackendRegistry.h defaultBackend); empty otherwise.
+  const std::string &backendNotice() const { return backendNotice_; }
   /// The bound task, or null for text.
   const BoundTask *task() const { return task_ ? &*task_ : nullptr; }
   /// Text: the corpus's characters, and how they are split.
@@ -172,6 +180,7 @@ private:
   /// promise that one instance may run graphs concurrently (a compiled backend keeps its
   /// workspace), so two parts never share one.
   std::vector<std::unique_ptr<backend::Backend>> backends_;
+  std::string backendNotice_;
   std::unique_ptr<ThreadPool> pool_; ///< `threads` threads and parts, the caller's included.
 };
 
