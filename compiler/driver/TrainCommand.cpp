@@ -57,6 +57,7 @@ private:
 struct TrainSettings {
   model::TrainerOptions trainer;
   std::optional<std::string> logPath, plotPath;
+  PlotScale plotScale = PlotScale::Auto;
 };
 
 Expected<double> positiveReal(const CommandLine &commandLine, const std::string &name,
@@ -110,7 +111,9 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--resume", "FILE", "continue from a checkpoint")
       .option("--params", "FILE", "start from these parameters (rnnc init, PyTorch: --rename)")
       .option("--log", "FILE", "CSV file of the loss curve, one line per step")
-      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves");
+      .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves")
+      .option("--plot-scale", "auto|log|linear",
+              "the plot's loss axis (default auto: log when the loss spans decades)");
   declareRenameOption(commandLine);
   declareBackendOption(commandLine, "NAME", "jit when it can run the model, else interp");
   declareThreadsOption(commandLine, "split each batch over N threads");
@@ -272,6 +275,12 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
     return Error::user("option '--plot' writes an SVG or PNG image: give a file name ending in "
                        ".svg or .png, got '" +
                        *settings.plotPath + "'");
+  if (auto scale = commandLine.get("--plot-scale")) {
+    auto parsed = parsePlotScale(*scale);
+    if (!parsed)
+      return Error::user("option '--plot-scale' expects auto, log or linear, got '" + *scale + "'");
+    settings.plotScale = *parsed;
+  }
   settings.trainer.backend = commandLine.get("--backend").value_or(""); // "": the Trainer's choice
   return std::optional<TrainSettings>(std::move(settings));
 }
@@ -286,7 +295,8 @@ Status writeLogs(const model::TrainingHistory &history, const TrainSettings &set
   if (settings.plotPath)
     return writeHistoryPlot(history, *settings.plotPath,
                             module.name() + " on " +
-                                (options.task ? "task " + options.task->name : options.dataPath));
+                                (options.task ? "task " + options.task->name : options.dataPath),
+                            settings.plotScale);
   return Status::ok();
 }
 

@@ -55,6 +55,17 @@ ModelBatch randomBatch(const ir::Graph &graph, DType dtype, bool equalLengths = 
   return test_support::randomBatch(graph, dtype, equalLengths, examples, steps);
 }
 
+/// Runs `check(dtype, options, tolerance)` in float (relative 1e-4) and double (1e-9).
+template <typename Check> void inBothPrecisions(Check check) {
+  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
+    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
+    bool isFloat = precision == ir::Precision::Float;
+    ir::RunOptions options;
+    options.precision = precision;
+    check(isFloat ? DType::F32 : DType::F64, options, isFloat ? 1e-4 : 1e-9);
+  }
+}
+
 /// (backend, example model path).
 class JitDifferentialTest
     : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
@@ -63,35 +74,16 @@ protected:
   const std::string &modelPath() const { return std::get<1>(GetParam()); }
 };
 
-TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
-  ASSERT_NE(module, nullptr);
-  const ir::Graph *forward = module->findGraph("forward");
-  ASSERT_NE(forward, nullptr);
-  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
-  ASSERT_NE(jit, nullptr);
-  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
-    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
-    bool isFloat = precision == ir::Precision::Float;
-    ModelBatch batch = randomBatch(*forward, isFloat ? DType::F32 : DType::F64);
-    ir::RunOptions options;
-    options.precision = precision;
-    expectSameRun(*jit, *forward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
-  }
-}
-
 // Inference (compiler/model/InferenceGraph.h): on the inputs alone, the compiled backend gives the
 // interpreter's outputs, and the interpreter gives the values the forward graph computes with the
 // targets. The models whose every output reads a target (they feed it back) have none.
-TEST_P(JitDifferentialTest, InferenceMatchesInterpreter) {
-  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
-  ASSERT_NE(module, nullptr);
+void expectSameInference(ir::Module &module, const ir::Graph &forward, backend::Backend &jit) {
   const std::map<std::string, std::string> teacherForced = {
       {"context", "y"}, {"jordan", "y"}, {"seq2seq", "tgt"}};
-  auto inference = model::addInferenceGraph(*module);
-  if (auto target = teacherForced.find(module->name()); target != teacherForced.end()) {
+  auto inference = model::addInferenceGraph(module);
+  if (auto target = teacherForced.find(module.name()); target != teacherForced.end()) {
     ASSERT_FALSE(inference);
-    EXPECT_EQ(inference.error().message, "every output of model '" + module->name() +
+    EXPECT_EQ(inference.error().message, "every output of model '" + module.name() +
                                              "' needs its targets ('" + target->second +
                                              "'); its generate clause predicts them");
     return;
@@ -100,30 +92,37 @@ TEST_P(JitDifferentialTest, InferenceMatchesInterpreter) {
   EXPECT_TRUE((*inference)->opsOfKind(ir::OpKind::Target).empty());
   EXPECT_EQ((*inference)->findOutput("loss"), nullptr);
   ASSERT_FALSE((*inference)->opsOfKind(ir::OpKind::Output).empty());
-  const ir::Graph *forward = module->findGraph("forward");
-  ASSERT_NE(forward, nullptr);
-  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
-  ASSERT_NE(jit, nullptr);
-  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
-    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
-    bool isFloat = precision == ir::Precision::Float;
-    ModelBatch batch = randomBatch(*forward, isFloat ? DType::F32 : DType::F64);
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(forward, dtype);
     TensorMap inputs = model::graphData(**inference, batch.data);
     ir::Batch inputsOnly = batch.batch;
     inputsOnly.data = &inputs;
-    ir::RunOptions options;
-    options.precision = precision;
-    expectSameRun(*jit, **inference, inputsOnly, options, isFloat ? 1e-4 : 1e-9);
+    expectSameRun(jit, **inference, inputsOnly, options, tolerance);
 
     auto alone = ir::runGraph(**inference, inputsOnly, options);
-    auto full = ir::runGraph(*forward, batch.batch, options);
+    auto full = ir::runGraph(forward, batch.batch, options);
     ASSERT_TRUE(alone && full);
     TensorMap sameNames;
     for (const auto &[name, tensor] : *alone)
       if (auto found = full->find(name); found != full->end())
         sameNames.insert(*found);
     expectMatches(sameNames, *alone, 0.0);
-  }
+  });
+}
+
+// The forward graph, with the targets and (expectSameInference) without them.
+TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
+  std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
+  ASSERT_NE(module, nullptr);
+  const ir::Graph *forward = module->findGraph("forward");
+  ASSERT_NE(forward, nullptr);
+  std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
+  ASSERT_NE(jit, nullptr);
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(*forward, dtype);
+    expectSameRun(*jit, *forward, batch.batch, options, tolerance);
+  });
+  expectSameInference(*module, *forward, *jit);
 }
 
 /// Derives the backward graph with `autodiff` options and compares it in float and double.
@@ -141,14 +140,10 @@ void expectSameBackward(const std::string &backendName, const std::string &path,
   ASSERT_FALSE(backward->opsOfKind(ir::OpKind::Output).empty());
   std::unique_ptr<backend::Backend> jit = compiledBackend(backendName);
   ASSERT_NE(jit, nullptr);
-  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
-    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
-    bool isFloat = precision == ir::Precision::Float;
-    ModelBatch batch = randomBatch(*backward, isFloat ? DType::F32 : DType::F64, equalLengths);
-    ir::RunOptions options;
-    options.precision = precision;
-    expectSameRun(*jit, *backward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
-  }
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(*backward, dtype, equalLengths);
+    expectSameRun(*jit, *backward, batch.batch, options, tolerance);
+  });
 }
 
 TEST_P(JitDifferentialTest, BackwardMatchesInterpreter) {
