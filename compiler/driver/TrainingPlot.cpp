@@ -78,6 +78,34 @@ std::string escapeXml(const std::string &text) {
 
 } // namespace
 
+/// A task's metric at its evaluations on a linear axis of its own, drawn at the right (a task's
+/// plot keeps a right margin for its labels).
+template <typename StepToX>
+void layOutMetric(const model::TrainingHistory &history, const StepToX &x, PlotLayout &layout) {
+  std::vector<std::pair<double, double>> values;
+  for (const model::TrainingRecord &record : history.records())
+    if (std::isfinite(record.metric))
+      values.push_back({double(record.step), record.metric});
+  if (values.empty())
+    return;
+  layout.metricLabel = history.taskMetric() + " (right axis)";
+  double low = values.front().second, high = low;
+  for (const auto &value : values) {
+    low = std::min(low, value.second);
+    high = std::max(high, value.second);
+  }
+  double pad = std::max(0.05 * (high - low), 0.005);
+  low -= pad;
+  high += pad;
+  auto y = [&](double value) {
+    return layout.top + (high - value) / (high - low) * (layout.height - layout.top - layout.bottom);
+  };
+  for (double tick : ticks(low, high, 6))
+    layout.metricTicks.push_back({y(tick), tickLabel(tick)});
+  for (const auto &[step, value] : values)
+    layout.metric.push_back({x(step), y(value)});
+}
+
 std::optional<PlotScale> parsePlotScale(const std::string &text) {
   if (text == "auto")
     return PlotScale::Auto;
@@ -93,6 +121,8 @@ PlotLayout layOutPlot(const model::TrainingHistory &history, const std::string &
   PlotLayout layout;
   layout.title = title;
   bool task = !history.taskMetric().empty();
+  if (task)
+    layout.right = 70; // room for the metric's axis labels
   // A text run plots bits (nats / ln 2) so that the training loss shares the axis with the
   // validation bits/char; a task plots its loss per item in nats.
   double scale = task ? 1 : 1 / std::numbers::ln2;
@@ -174,6 +204,7 @@ PlotLayout layOutPlot(const model::TrainingHistory &history, const std::string &
       layout.validation.push_back({x(step), y(loss)});
   if (layout.logScale)
     layout.yLabel += " (log scale)";
+  layOutMetric(history, x, layout);
   return layout;
 }
 
@@ -211,7 +242,14 @@ std::string renderSvg(const PlotLayout &layout) {
       << "\" text-anchor=\"middle\">step</text>\n"
       << "<text transform=\"translate(18," << (top + height - bottom) / 2
       << ") rotate(-90)\" text-anchor=\"middle\">" << escapeXml(layout.yLabel) << "</text>\n"
+      << (layout.metric.empty() ? "" : polyline(layout.metric, "#2ca02c"))
       << polyline(layout.train, "#1f77b4") << polyline(layout.validation, "#ff7f0e");
+  for (const PlotLayout::Tick &tick : layout.metricTicks)
+    svg << "<text x=\"" << width - right + 6 << "\" y=\"" << formatNumber("%.1f", tick.position + 4)
+        << "\" fill=\"#2ca02c\">" << tick.label << "</text>\n";
+  for (const auto &[px, py] : layout.metric)
+    svg << "<circle cx=\"" << formatNumber("%.1f", px) << "\" cy=\"" << formatNumber("%.1f", py)
+        << "\" r=\"2.5\" fill=\"#2ca02c\"/>\n";
   for (const auto &[px, py] : layout.validation)
     svg << "<circle cx=\"" << formatNumber("%.1f", px) << "\" cy=\"" << formatNumber("%.1f", py)
         << "\" r=\"2.5\" fill=\"#ff7f0e\"/>\n";
@@ -223,15 +261,21 @@ std::string renderSvg(const PlotLayout &layout) {
       << "<line x1=\"" << legendX << "\" x2=\"" << legendX + 24 << "\" y1=\"" << legendY + 18
       << "\" y2=\"" << legendY + 18 << "\" stroke=\"#ff7f0e\" stroke-width=\"2\"/>\n"
       << "<text x=\"" << legendX + 30 << "\" y=\"" << legendY + 22
-      << "\">validation (held-out)</text>\n"
-      << "</svg>\n";
+      << "\">validation (held-out)</text>\n";
+  if (!layout.metric.empty())
+    svg << "<line x1=\"" << legendX << "\" x2=\"" << legendX + 24 << "\" y1=\"" << legendY + 36
+        << "\" y2=\"" << legendY + 36 << "\" stroke=\"#2ca02c\" stroke-width=\"2\"/>\n"
+        << "<text x=\"" << legendX + 30 << "\" y=\"" << legendY + 40 << "\">"
+        << escapeXml(layout.metricLabel) << "</text>\n";
+  svg << "</svg>\n";
   return svg.str();
 }
 
 std::string renderPng(const PlotLayout &layout) {
-  enum Color : uint8_t { White, Black, Grid, Blue, Orange };
+  enum Color : uint8_t { White, Black, Grid, Blue, Orange, Green };
   PngImage image(int(layout.width), int(layout.height),
-                 {{255, 255, 255}, {0, 0, 0}, {229, 229, 229}, {31, 119, 180}, {255, 127, 14}});
+                 {{255, 255, 255}, {0, 0, 0}, {229, 229, 229}, {31, 119, 180}, {255, 127, 14},
+                  {44, 160, 44}});
   int left = int(layout.left), right = int(layout.width - layout.right), top = int(layout.top),
       bottom = int(layout.height - layout.bottom);
   for (const PlotLayout::Tick &tick : layout.stepTicks) {
@@ -256,6 +300,12 @@ std::string renderPng(const PlotLayout &layout) {
     if (points.size() == 1)
       image.dot(points[0].first, points[0].second, 1, color);
   };
+  polyline(layout.metric, Green); // under the loss curves, which the tests find by colour
+  for (const auto &[x, y] : layout.metric)
+    image.dot(x, y, 2.5, Green);
+  for (const PlotLayout::Tick &tick : layout.metricTicks)
+    image.text(right + 6, int(std::lround(tick.position)) - PngImage::kGlyphHeight / 2, tick.label,
+               Green);
   polyline(layout.train, Blue);
   polyline(layout.validation, Orange);
   for (const auto &[x, y] : layout.validation)
@@ -266,6 +316,10 @@ std::string renderPng(const PlotLayout &layout) {
   image.thickLine(legendX, legendY + 18, legendX + 24, legendY + 18, Orange);
   image.text(legendX + 30, legendY + 18 - PngImage::kGlyphHeight / 2, "validation (held-out)",
              Black);
+  if (!layout.metric.empty()) {
+    image.thickLine(legendX, legendY + 36, legendX + 24, legendY + 36, Green);
+    image.text(legendX + 30, legendY + 36 - PngImage::kGlyphHeight / 2, layout.metricLabel, Black);
+  }
   image.text(int(layout.width) / 2 - PngImage::textWidth(layout.title) / 2, 12, layout.title,
              Black);
   image.text((left + right) / 2 - PngImage::textWidth("step") / 2, int(layout.height) - 20, "step",

@@ -1,6 +1,7 @@
 // The loss plot of a training run, drawn by rnnc itself (no plotting library): one layout — the
 // axes (linear, or logarithmic when the loss spans decades), round ticks, the moving-average
-// training curve with its window and the validation points, all in pixel coordinates — rendered as SVG text or as a PNG image (runtime/PngImage.h). Both renderings
+// training curve with its window, the validation points and a task's metric (on a right axis),
+// all in pixel coordinates — rendered as SVG text or as a PNG image (runtime/PngImage.h). Both renderings
 // come from the same layout, so they show the same plot.
 #pragma once
 
@@ -34,6 +35,11 @@ struct PlotLayout {
   std::vector<Tick> stepTicks, lossTicks;
   using Point = std::pair<double, double>; ///< (x, y) in pixels, y downwards.
   std::vector<Point> train, validation;
+  /// A task's metric at each evaluation, on its own linear axis at the right (metricTicks);
+  /// empty, with no axis, for text or before the first evaluation.
+  std::string metricLabel;
+  std::vector<Tick> metricTicks;
+  std::vector<Point> metric;
 };
 
 /// The layout of `history`'s plot: bits per character for a text run, loss per item for a task,

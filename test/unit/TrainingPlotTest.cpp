@@ -1,8 +1,9 @@
 // The training plot (compiler/driver/TrainingPlot.h): a loss falling from 4 to 0.0006 is drawn on
 // a log axis (automatically, as it spans more than two decades), whose decades are equally spaced
 // and place each value where its logarithm says; a loss within one decade stays linear unless
-// asked; the legend names the moving average's window. The PNG is decoded here with zlib and the
-// validation point found at the pixel the log axis puts it.
+// asked; the legend names the moving average's window; a task's metric has an axis of its own at
+// the right. The PNG is decoded here with zlib and the validation point and the metric found at
+// the pixels their axes put them.
 #include "compiler/driver/TrainingPlot.h"
 
 #include "compiler/model/TrainingHistory.h"
@@ -18,7 +19,8 @@ namespace rnnc::driver {
 namespace {
 
 /// 100 steps of a loss falling geometrically from `first` to `last`, validated every 10 steps
-/// with the value of the training loss there, and at step 50 with exactly `at50`.
+/// with the value of the training loss there, and at step 50 with exactly `at50`; the accuracy
+/// at each evaluation (0.4 at step 50).
 model::TrainingHistory fallingLoss(double first, double last, double at50) {
   model::TrainingHistory history;
   history.setTaskMetric("accuracy"); // a task: the plot shows the loss in nats, unscaled
@@ -26,8 +28,10 @@ model::TrainingHistory fallingLoss(double first, double last, double at50) {
     model::TrainingRecord record;
     record.step = step;
     record.trainLoss = first * std::pow(last / first, (step - 1) / 99.0);
-    if (step % 10 == 0)
+    if (step % 10 == 0) {
       record.validation = step == 50 ? at50 : record.trainLoss;
+      record.metric = step == 50 ? 0.4 : 0.1 + 0.008 * step; // accuracy rising to 0.9
+    }
     history.add(record);
   }
   return history;
@@ -104,6 +108,21 @@ TEST(TrainingPlotTest, LossSpanningDecadesIsOnALogAxis) {
   // The 0.1 grid line runs across the plot where no curve is, and nothing is drawn far from it.
   EXPECT_EQ(png.at(int(layout.left) + 5, int(std::lround(ticks["0.1"]))), kGrid);
   EXPECT_EQ(png.at(5, 5), kWhite);
+
+  // The accuracy on its own axis at the right: 0.4 on the 0.4 tick, higher values higher up.
+  EXPECT_EQ(layout.metricLabel, "accuracy (right axis)");
+  ASSERT_EQ(layout.metric.size(), 10u);
+  std::map<std::string, double> metricTicks;
+  for (const PlotLayout::Tick &tick : layout.metricTicks)
+    metricTicks[tick.label] = tick.position;
+  ASSERT_TRUE(metricTicks.count("0.4") && metricTicks.count("0.8"));
+  EXPECT_LT(metricTicks["0.8"], metricTicks["0.4"]);
+  EXPECT_NEAR(layout.metric[4].second, metricTicks["0.4"], 1e-6);
+  EXPECT_EQ(layout.metric[4].first, layout.validation[4].first);
+  constexpr uint8_t kGreen = 5;
+  EXPECT_EQ(png.at(int(std::lround(layout.metric[4].first)),
+                   int(std::lround(layout.metric[4].second))),
+            kGreen);
 }
 
 TEST(TrainingPlotTest, LossWithinADecadeStaysLinearUnlessAsked) {
