@@ -4,6 +4,7 @@
 #include "ir/Printer.h"
 
 #include <map>
+#include <optional>
 
 namespace rnnc::ir {
 
@@ -284,12 +285,24 @@ Status unfoldGraph(const Graph &source, int64_t steps, Graph &unfolded) {
   return Unfolder(steps, unfolded.body()).run(source.body());
 }
 
-Expected<std::unique_ptr<Module>> unfoldModule(const Module &module, int64_t steps) {
+Expected<std::unique_ptr<Module>> unfoldModule(const Module &module, int64_t steps,
+                                               std::vector<SkippedGraph> *skipped) {
   auto unfolded = std::make_unique<Module>(module.name());
   unfolded->dims() = module.dims();
-  for (const auto &graph : module.graphs())
-    if (Status status = unfoldGraph(*graph, steps, unfolded->addGraph(graph->name())); !status)
+  std::optional<Error> firstError;
+  for (const auto &graph : module.graphs()) {
+    Status status = unfoldGraph(*graph, steps, unfolded->addGraph(graph->name()));
+    if (status)
+      continue;
+    if (!skipped || status.error().kind != ErrorKind::User)
       return status.takeError();
+    if (!firstError)
+      firstError = status.error();
+    unfolded->removeGraph(graph->name());
+    skipped->push_back({graph->name(), status.error().message});
+  }
+  if (unfolded->graphs().empty() && firstError) // nothing left: the first graph's error
+    return *firstError;
   return unfolded;
 }
 

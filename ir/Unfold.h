@@ -22,13 +22,23 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace rnnc::ir {
 
 /// Appends to the (empty) graph `unfolded` the unfolding of `source` for `steps` >= 1 steps.
 Status unfoldGraph(const Graph &source, int64_t steps, Graph &unfolded);
 
-/// Every graph of a module unfolded for `steps` steps; dims are kept.
-Expected<std::unique_ptr<Module>> unfoldModule(const Module &module, int64_t steps);
+/// A graph unfoldModule left out, and why (the user error unfolding it gave).
+struct SkippedGraph {
+  std::string graph, reason;
+};
+
+/// Every graph of a module unfolded for `steps` steps; dims are kept. With `skipped`, a graph
+/// that cannot be unfolded (a user error: `feed` in a generate graph) is left out and listed
+/// there instead of failing the whole module; when no graph is left, the first one's error.
+Expected<std::unique_ptr<Module>> unfoldModule(const Module &module, int64_t steps,
+                                               std::vector<SkippedGraph> *skipped = nullptr);
 
 } // namespace rnnc::ir

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <tuple>
@@ -18,16 +19,38 @@ namespace {
 
 constexpr size_t headerLengthBytes = 8;
 constexpr std::string_view metadataKey = "__metadata__";
-constexpr std::string_view supportedDTypes = "(supported: F32, F64, I32)";
+constexpr std::string_view supportedDTypes = "(supported: F32, F64, I32; F16 and BF16 read as F32)";
 
 /// Other dtypes of the safetensors format, which rnnc recognises but does not support.
 bool isOtherSafetensorsDType(std::string_view name) {
   for (std::string_view other :
-       {"BOOL", "U8", "I8", "U16", "I16", "F16", "BF16", "U32", "U64", "I64", "F8_E4M3", "F8_E5M2",
+       {"BOOL", "U8", "I8", "U16", "I16", "U32", "U64", "I64", "F8_E4M3", "F8_E5M2",
         "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"})
     if (name == other)
       return true;
   return false;
+}
+
+/// The half-precision dtypes the reader widens to F32 (PyTorch's `.half()` and `.bfloat16()`).
+enum class HalfType { None, F16, BF16 };
+
+HalfType parseHalfType(std::string_view name) {
+  return name == "F16" ? HalfType::F16 : name == "BF16" ? HalfType::BF16 : HalfType::None;
+}
+
+/// The float an IEEE binary16 or a bfloat16 holds (exactly: both are subsets of binary32).
+float widenHalf(uint16_t bits, HalfType type) {
+  if (type == HalfType::BF16)
+    return std::bit_cast<float>(uint32_t(bits) << 16);
+  uint32_t sign = uint32_t(bits & 0x8000) << 16, exponent = (bits >> 10) & 0x1f,
+           mantissa = bits & 0x3ff;
+  if (exponent == 0x1f) // infinity or NaN
+    return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  if (exponent == 0) { // zero or subnormal: mantissa * 2^-24
+    float magnitude = std::ldexp(float(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
 std::string quoteName(std::string_view name) { return "'" + std::string(name) + "'"; }
@@ -147,6 +170,8 @@ private:
       return failTensor(name, "dtype must be a string, got " + std::string(field.kindName()));
     if (std::optional<DType> dtype = parseDType(field.text))
       return *dtype;
+    if (parseHalfType(field.text) != HalfType::None)
+      return DType::F32;
     if (isOtherSafetensorsDType(field.text))
       return fail("tensor " + quoteName(name) + " has dtype " + field.text +
                   ", which rnnc does not support " + std::string(supportedDTypes));
@@ -220,16 +245,27 @@ private:
     if (!extent)
       return extent.takeError();
 
+    HalfType half = parseHalfType(dtypeField->text);
     uint64_t stored = extent->end - extent->begin;
-    uint64_t needed = uint64_t(*elementCount(*shape)) * dtypeSize(*dtype);
+    uint64_t needed = uint64_t(*elementCount(*shape)) * (half == HalfType::None ? dtypeSize(*dtype) : 2);
     if (stored != needed)
       return failTensor(name, "data_offsets " + formatRange(extent->begin, extent->end) + " hold " +
                                   std::to_string(stored) + " bytes, but shape " +
-                                  formatShape(*shape) + " of " + std::string(dtypeName(*dtype)) +
+                                  formatShape(*shape) + " of " +
+                                  (half == HalfType::None ? std::string(dtypeName(*dtype))
+                                                          : dtypeField->text) +
                                   " needs " + std::to_string(needed));
     Tensor tensor(*dtype, shape.take());
-    if (stored)
+    if (half != HalfType::None) {
+      std::span<float> values = tensor.values<float>();
+      for (size_t i = 0; i < values.size(); ++i) {
+        uint16_t bits;
+        std::memcpy(&bits, data_.data() + extent->begin + 2 * i, 2);
+        values[i] = widenHalf(bits, half);
+      }
+    } else if (stored) {
       std::memcpy(tensor.bytes(), data_.data() + extent->begin, stored);
+    }
     tensors.emplace(name, std::move(tensor));
     return extent;
   }

@@ -7,9 +7,11 @@
 // then the data; offsets are relative to the start of the data. The reader is strict: every
 // malformed file is a user error naming the file and the tensor, never a crash, and like the
 // reference `safetensors` library it requires the tensors to tile the data exactly (no overlap,
-// no gap, nothing after the last one). Supported dtypes: F32, F64, I32. The writer pads the header
-// with spaces so the data starts at a multiple of 8 bytes, lists tensors by name, and places each
-// tensor's data at a multiple of its element size, so PyTorch can view the bytes in place.
+// no gap, nothing after the last one). Supported dtypes: F32, F64, I32; F16 and BF16 (PyTorch's
+// half-precision weights) are read as F32, exactly (every half value is a float). The writer
+// pads the header with spaces so the data starts at a multiple of 8 bytes, lists tensors by name,
+// and places each tensor's data at a multiple of its element size, so PyTorch can view the bytes
+// in place.
 #pragma once
 
 #include "runtime/Error.h"

@@ -6,6 +6,7 @@
 #include "compiler/api/ModelState.h"
 
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
 #include "compiler/model/Parameters.h"
@@ -118,7 +119,15 @@ Result<Outputs> runGraph(ModelState &state, const ir::Graph &graph, const Tensor
   auto lengths = model::extractLengths(*state.forward, *data);
   if (!lengths)
     return detail::toFailure(lengths.takeError());
-  TensorMap inputs = model::graphData(graph, *data);
+  // Model::forward on inputs alone runs the outputs that need no target (InferenceGraph.h).
+  const ir::Graph *toRun = &graph;
+  if (toRun == state.forward && model::targetsAbsent(graph, *data)) {
+    auto inference = model::addInferenceGraph(*state.module);
+    if (!inference)
+      return detail::toFailure(inference.takeError());
+    toRun = *inference;
+  }
+  TensorMap inputs = model::graphData(*toRun, *data);
   ir::Batch batch;
   batch.params = &state.parameters;
   batch.data = &inputs;
@@ -135,7 +144,7 @@ Result<Outputs> runGraph(ModelState &state, const ir::Graph &graph, const Tensor
     options.seed = generate->seed;
     options.greedy = generate->greedy;
   }
-  auto outputs = state.backend->run(graph, batch, options);
+  auto outputs = state.backend->run(*toRun, batch, options);
   if (!outputs)
     return detail::toFailure(outputs.takeError());
   return detail::Access::makeOutputs(outputs.take());

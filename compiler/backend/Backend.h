@@ -40,6 +40,9 @@ public:
   /// used (compiled backends cache by graph).
   virtual Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
                                   const ir::RunOptions &options) = 0;
+  /// Makes `graph` ready to run in `precision` (a compiled backend compiles it now rather than
+  /// on its first run, so that a caller can time the compile apart from the runs).
+  virtual Status prepare(const ir::Graph &, ir::Precision) { return Status::ok(); }
   /// What compiling each graph run so far cost (empty for a backend that does not compile).
   virtual std::vector<CompileReport> compileReports() const { return {}; }
 };

@@ -28,6 +28,7 @@ class CompiledBackend : public Backend {
 public:
   Expected<TensorMap> run(const ir::Graph &graph, const ir::Batch &batch,
                           const ir::RunOptions &options) final;
+  Status prepare(const ir::Graph &graph, ir::Precision precision) final;
   std::vector<CompileReport> compileReports() const final;
 
 protected:
@@ -36,6 +37,9 @@ protected:
                                                           ir::Precision precision) = 0;
 
 private:
+  /// The kernel of `graph` in `precision`, compiled on the first request.
+  Expected<const LoadedKernel *> kernel(const ir::Graph &graph, ir::Precision precision);
+
   std::map<std::pair<const ir::Graph *, ir::Precision>, std::unique_ptr<LoadedKernel>> kernels_;
   std::vector<CompileReport> reports_; ///< One per compile, in order.
   KernelRunner runner_;

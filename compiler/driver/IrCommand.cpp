@@ -1,6 +1,7 @@
 // `rnnc ir <file>`: prints the IR module of a model (`.rnn`) or of a textual IR file (`.rnnir`),
 // verified, optionally with its derived `backward` graph or after passes chosen by name
-// (--passes), reduced to one graph and unfolded to N steps.
+// (--passes), reduced to one graph and unfolded to N steps (of a whole module, the graphs that
+// can be: a note on stderr names each one left out and why).
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
@@ -83,9 +84,16 @@ int runIr(const std::vector<std::string> &args) {
     if (Status status = keepOnlyGraph(**module, *graph); !status)
       return reportError(status.error());
   if (commandLine.has("--unfold")) {
-    auto unfolded = ir::unfoldModule(**module, *unfoldSteps);
+    // A whole module unfolds what it can (not `generate`, whose feed has a run-time length) and
+    // says what it left out; a graph chosen with --graph must unfold.
+    std::vector<ir::SkippedGraph> skipped;
+    auto unfolded =
+        ir::unfoldModule(**module, *unfoldSteps, commandLine.has("--graph") ? nullptr : &skipped);
     if (!unfolded)
       return reportError(unfolded.error());
+    for (const ir::SkippedGraph &graph : skipped)
+      std::cerr << "rnnc: note: graph @" << graph.graph << " is not unfolded: " << graph.reason
+                << "\n";
     if (Status status = ir::verifyModule(**unfolded); !status) // a bug in unfolding
       return reportError(Error::internal(status.error().message));
     *module = unfolded.take();

@@ -2,11 +2,22 @@
 
 #include "compiler/model/ModelLoading.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <new>
+#include <thread>
 
 namespace rnnc::driver {
+
+namespace {
+
+/// The machine's hardware threads (at least 1, at most the 256 --threads allows).
+int64_t allCores() {
+  return std::clamp<int64_t>(std::thread::hardware_concurrency(), 1, 256);
+}
+
+} // namespace
 
 Expected<DType> parseRealType(const std::string &option, const std::string &text) {
   if (text == "f32")
@@ -92,6 +103,34 @@ void declareDimOverrides(CommandLine &commandLine, const std::string &help) {
 void declareBackendOption(CommandLine &commandLine, const std::string &metavar,
                           const std::string &defaultBackend) {
   commandLine.option("--backend", metavar, "what runs the model (default " + defaultBackend + ")");
+}
+
+void declareThreadsOption(CommandLine &commandLine, const std::string &help) {
+  commandLine.option("--threads", "N", help + " (default: every core)");
+}
+
+Expected<int64_t> threadCount(const CommandLine &commandLine) {
+  auto threads = commandLine.getInt("--threads", allCores(), 1, 256);
+  if (!threads)
+    return threads.takeError();
+  return int64_t(*threads);
+}
+
+void declareRenameOption(CommandLine &commandLine) {
+  commandLine.listOption("--rename", "PREFIX=NEW",
+                         "give the parameters whose name starts with PREFIX that start instead "
+                         "(a PyTorch state_dict: --rename lstm.=; repeatable)");
+}
+
+Expected<std::vector<model::ParameterRename>> parameterRenames(const CommandLine &commandLine) {
+  std::vector<model::ParameterRename> renames;
+  for (const std::string &text : commandLine.getList("--rename")) {
+    auto rename = model::parseParameterRename(text);
+    if (!rename)
+      return rename.takeError();
+    renames.push_back(rename.take());
+  }
+  return renames;
 }
 
 Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,

@@ -1,11 +1,12 @@
 // The command line shared by the subcommands that work on a model (init, data, run, gradcheck,
 // dump, sample, train, bench, compile, ir, graph): one positional model argument, `--help`, the
-// `-D` dim overrides, `--backend`, writing the output to `-o` or standard output, and running
+// `-D` dim overrides, `--backend`, `--rename` (of a parameter file), writing the output to `-o` or standard output, and running
 // the subcommand's body with its errors reported one way. (The pipeline flags are
 // PipelineFlags.h's.)
 #pragma once
 
 #include "compiler/driver/DriverCommon.h"
+#include "compiler/model/Parameters.h"
 #include "ir/Graph.h"
 #include "runtime/Error.h"
 #include "runtime/Tensor.h"
@@ -63,6 +64,19 @@ void declareDimOverrides(CommandLine &commandLine,
 /// Declares `--backend` (`metavar`: the choices) whose default is `defaultBackend`.
 void declareBackendOption(CommandLine &commandLine, const std::string &metavar,
                           const std::string &defaultBackend);
+
+/// Declares `--threads N`, whose default is every core (allCores).
+void declareThreadsOption(CommandLine &commandLine, const std::string &help);
+
+/// The threads a command uses: --threads, else every core of the machine.
+Expected<int64_t> threadCount(const CommandLine &commandLine);
+
+/// Declares `--rename PREFIX=REPLACEMENT` (repeatable), which maps the tensor names of a
+/// parameter file made elsewhere onto the model's (compiler/model/Parameters.h).
+void declareRenameOption(CommandLine &commandLine);
+
+/// The --rename rules of `commandLine`.
+Expected<std::vector<model::ParameterRename>> parameterRenames(const CommandLine &commandLine);
 
 /// Loads the model at `path` with the `-D` overrides of `commandLine`.
 Expected<std::unique_ptr<ir::Module>> loadModelWithOverrides(const std::string &path,

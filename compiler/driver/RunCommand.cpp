@@ -1,5 +1,7 @@
 // `rnnc run`: runs a model on tensors from files and writes the results. One graph per mode:
-//   default        `forward`: every output of the model and `loss`;
+//   default        `forward`: every output of the model and `loss`; when --inputs holds none of
+//                  the model's targets, `inference` (InferenceGraph.h): the outputs that need no
+//                  target, without the loss;
 //   --grad         `backward`: the same plus `grad.<name>`; derived by the pass pipeline (autodiff,
 //                  simplify, CSE, DCE, verified after each) with --truncate / --checkpoint, or
 //                  taken as given from a textual-IR module that has one;
@@ -7,13 +9,16 @@
 //                  with per-example prime lengths from the lengths tensor of their axis), then N
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
 // Parameters are checked against the model before anything runs (a missing, misshapen or
-// unknown tensor is an error naming it); the data are checked by the backend. --backend names
-// what runs the graph, from the table of compiler/model/BackendRegistry.h.
+// unknown tensor is an error naming it; --rename maps a PyTorch state_dict's names); the data
+// are checked by the backend. --backend names what runs the graph, from the table of
+// compiler/model/BackendRegistry.h; without it, the JIT runs it when it can (else the
+// interpreter, with a note saying why).
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
 #include "compiler/model/Parameters.h"
@@ -27,7 +32,10 @@ namespace rnnc::driver {
 namespace {
 
 struct RunSettings {
-  std::string modelPath, paramsPath, outputPath, backend;
+  std::string modelPath, paramsPath, outputPath;
+  std::optional<std::string> backend; ///< Unset: the JIT when it can run the graph.
+  int64_t threads = 1;
+  std::vector<model::ParameterRename> renames; ///< --rename: of the parameter file's names.
   std::map<std::string, long long> dims;
   std::optional<std::string> inputsPath;
   std::optional<ir::Precision> precision; ///< Unset: the precision of the parameters.
@@ -52,10 +60,13 @@ Expected<std::unique_ptr<backend::Backend>> selectBackend(const std::string &nam
 Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::string> &args) {
   CommandLine commandLine;
   declareDimOverrides(commandLine);
-  commandLine.option("--params", "FILE", "the parameters (safetensors)")
+  commandLine.option("--params", "FILE", "the parameters (safetensors)");
+  declareRenameOption(commandLine);
+  commandLine
       .option("--inputs", "FILE", "the inputs, targets and lengths (safetensors)")
       .option("-o", "FILE", "the safetensors file to write the outputs to");
-  declareBackendOption(commandLine, "jit|aot|interp", "jit");
+  declareBackendOption(commandLine, "jit|aot|interp", "jit when it can run the model, else interp");
+  declareThreadsOption(commandLine, "threads the kernels may use");
   commandLine
       .option("--precision", "f32|f64", "arithmetic precision (default: that of the parameters)")
       .flag("--grad", "also compute the gradients of the loss, written as grad.<name>")
@@ -66,7 +77,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   declarePipelineFlags(commandLine); // with --grad
   auto model = parseModelCommandLine(commandLine, args,
                                      "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
-                                     "FILE -o FILE [--backend jit|aot|interp] [--precision "
+                                     "FILE -o FILE [--rename PREFIX=NEW]... [--backend jit|aot|interp] [--precision "
                                      "f32|f64] [--grad [--truncate K] [--checkpoint K] [--report] "
                                      "[--print-ir-after-all] | --generate N [--prime P] "
                                      "[--seed S] [--greedy]]");
@@ -78,9 +89,14 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   RunSettings settings;
   settings.modelPath = (*model)->path;
   settings.dims = (*model)->dims;
-  settings.backend = commandLine.get("--backend").value_or("jit");
-  if (auto backend = selectBackend(settings.backend); !backend)
-    return backend.takeError();
+  settings.backend = commandLine.get("--backend");
+  if (settings.backend)
+    if (auto backend = selectBackend(*settings.backend); !backend)
+      return backend.takeError();
+  auto threads = threadCount(commandLine);
+  if (!threads)
+    return threads.takeError();
+  settings.threads = *threads;
   if (auto text = commandLine.get("--precision")) {
     auto dtype = parseRealType("--precision", *text);
     if (!dtype)
@@ -123,6 +139,10 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
   if (!paramsPath)
     return paramsPath.takeError();
   settings.paramsPath = *paramsPath;
+  auto renames = parameterRenames(commandLine);
+  if (!renames)
+    return renames.takeError();
+  settings.renames = renames.take();
   auto outputPath = requiredOption(commandLine, "-o");
   if (!outputPath)
     return outputPath.takeError();
@@ -154,6 +174,7 @@ Expected<const ir::Graph *> backwardGraph(ir::Module &module, const RunSettings 
 }
 
 Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &settings,
+                                       bool withoutTargets,
                                        std::optional<passes::AutodiffReport> &report) {
   if (settings.generateSteps > 0) {
     if (const ir::Graph *generate = module.findGraph("generate"))
@@ -163,11 +184,14 @@ Expected<const ir::Graph *> graphToRun(ir::Module &module, const RunSettings &se
   }
   if (settings.gradients)
     return backwardGraph(module, settings, report);
+  if (withoutTargets)
+    if (auto inference = model::addInferenceGraph(module); !inference)
+      return inference.takeError();
   passes::PipelineOptions hoistOnly = settings.pipeline;
   hoistOnly.backward = false;
   if (auto hoisted = passes::runPipeline(module, hoistOnly); !hoisted)
     return hoisted.takeError();
-  return model::findGraph(module, "forward");
+  return model::findGraph(module, withoutTargets ? model::inferenceGraphName : "forward");
 }
 
 /// One line per example and generated name: the prime, a bar, then the generated steps (a real
@@ -234,16 +258,9 @@ Status runCommand(const std::vector<std::string> &args) {
   auto forward = model::findGraph(**module, "forward");
   if (!forward)
     return forward.takeError();
-  std::optional<passes::AutodiffReport> autodiffReport;
-  auto graph = graphToRun(**module, settings, autodiffReport);
-  if (!graph)
-    return graph.takeError();
-
-  auto params = readSafetensors(settings.paramsPath);
+  auto params = model::readParameters(**forward, settings.paramsPath, settings.renames);
   if (!params)
     return params.takeError();
-  if (Status checked = model::checkParameters(**forward, *params, settings.paramsPath); !checked)
-    return checked;
   TensorMap data;
   if (settings.inputsPath) {
     auto read = readSafetensors(*settings.inputsPath);
@@ -253,6 +270,10 @@ Status runCommand(const std::vector<std::string> &args) {
       return checked;
     data = read.take();
   }
+  std::optional<passes::AutodiffReport> autodiffReport;
+  auto graph = graphToRun(**module, settings, model::targetsAbsent(**forward, data), autodiffReport);
+  if (!graph)
+    return graph.takeError();
 
   auto lengths = model::extractLengths(**forward, data);
   if (!lengths)
@@ -276,7 +297,15 @@ Status runCommand(const std::vector<std::string> &args) {
       settings.precision.value_or(anyDouble ? ir::Precision::Double : ir::Precision::Float);
   options.seed = settings.seed;
   options.greedy = settings.greedy;
-  auto backend = selectBackend(settings.backend);
+  options.threads = int(settings.threads);
+  std::string backendName = settings.backend.value_or("");
+  if (backendName.empty()) {
+    model::BackendChoice choice = model::defaultBackend({*graph}, options.precision);
+    backendName = choice.name;
+    if (!choice.notice.empty())
+      std::cerr << "rnnc: note: " << choice.notice << "\n";
+  }
+  auto backend = selectBackend(backendName);
   if (!backend)
     return backend.takeError();
   auto outputs = (*backend)->run(**graph, batch, options);

@@ -1,5 +1,6 @@
 // `rnnc sample`: writes text with a character model trained by `rnnc train`. It runs the model's
-// `generate` graph through a backend on one sequence: the prime text (through the checkpoint's
+// `generate` graph through a backend (the JIT unless --backend says otherwise or the JIT cannot
+// run it) on one sequence: the prime text (through the checkpoint's
 // vocabulary) is read first, then `-n` characters are drawn one at a time, each fed back as the
 // next input, and the prime and the drawn characters are printed.
 //
@@ -65,7 +66,9 @@ Status applyTemperature(ir::Graph &graph, double temperature, const std::string 
 }
 
 struct SampleSettings {
-  std::string modelPath, paramsPath, backend = "interp";
+  std::string modelPath, paramsPath;
+  std::optional<std::string> backend; ///< Unset: the JIT when it can run the model.
+  int64_t threads = 1;
   std::map<std::string, long long> dims;
   std::optional<std::string> prime;
   int64_t characters = 200;
@@ -82,7 +85,8 @@ parseSampleCommandLine(const std::vector<std::string> &args) {
       .option("-n", "N", "characters to generate (default 200)")
       .option("--temperature", "TAU", "divide the logits by TAU; 0: most likely (default 1)")
       .option("--seed", "S", "seed of the sampling (default 0)");
-  declareBackendOption(commandLine, "NAME", "interp");
+  declareBackendOption(commandLine, "NAME", "jit when it can run the model, else interp");
+  declareThreadsOption(commandLine, "threads the kernels may use");
   auto model = parseModelCommandLine(commandLine, args,
                                      "rnnc sample MODEL --params FILE [--prime TEXT] [-n N] "
                                      "[--temperature TAU] [--seed S] [--backend NAME] "
@@ -116,7 +120,11 @@ parseSampleCommandLine(const std::vector<std::string> &args) {
   if (!seed)
     return seed.takeError();
   settings.seed = uint64_t(*seed);
-  settings.backend = commandLine.get("--backend").value_or("interp");
+  settings.backend = commandLine.get("--backend");
+  auto threads = threadCount(commandLine);
+  if (!threads)
+    return threads.takeError();
+  settings.threads = *threads;
   return std::optional<SampleSettings>(std::move(settings));
 }
 
@@ -196,8 +204,16 @@ Status sampleCommand(const std::vector<std::string> &args) {
   options.precision = ir::Precision::Float;
   options.seed = settings.seed;
   options.greedy = settings.temperature == 0;
+  options.threads = int(settings.threads);
 
-  auto backend = model::createBackend(settings.backend);
+  std::string backendName = settings.backend.value_or("");
+  if (backendName.empty()) {
+    model::BackendChoice choice = model::defaultBackend({generate});
+    backendName = choice.name;
+    if (!choice.notice.empty())
+      std::cerr << "rnnc: note: " << choice.notice << "\n";
+  }
+  auto backend = model::createBackend(backendName);
   if (!backend)
     return backend.takeError();
   auto outputs = (*backend)->run(*generate, batch, options);

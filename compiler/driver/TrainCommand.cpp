@@ -1,7 +1,10 @@
 // `rnnc train`: the command line of training (compiler/model/Trainer.h does the training): its
 // flags, the files it writes beside the checkpoint (the CSV log and the plot, TrainingLog.h), and
-// what it prints: the corpus or task and the model before the run, the progress while it runs
-// (TrainingProgress.h), and the result after. The data, steps, evaluation and checkpoints are
+// what it prints: the corpus or task and the model before the run, the compile of the JIT
+// (`compiling… 1.2 s`: done before the first step, so not counted in its time, the tokens/s or
+// --minutes), the progress while it runs (TrainingProgress.h), and the result after. Without
+// --backend it trains on the JIT when the JIT can run the model (else on the interpreter, with a
+// note saying why), on every core unless --threads says otherwise. The data, steps, evaluation and checkpoints are
 // the Trainer's, as docs/training.md describes them.
 //   - Ctrl-C stops after the current step, saves, and exits with status 130; a non-finite loss,
 //     gradient or parameter stops with an error naming the step and tensor after saving the
@@ -54,6 +57,7 @@ private:
 struct TrainSettings {
   model::TrainerOptions trainer;
   std::optional<std::string> logPath, plotPath;
+  PlotScale plotScale = PlotScale::Auto;
 };
 
 Expected<double> positiveReal(const CommandLine &commandLine, const std::string &name,
@@ -146,15 +150,19 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--val-chars", "N", "measure on the first N held-out characters (default all)")
       .option("--save", "FILE", "checkpoint file, written at each evaluation and at the end")
       .option("--resume", "FILE", "continue from a checkpoint")
+      .option("--params", "FILE", "start from these parameters (rnnc init, PyTorch: --rename)")
       .option("--log", "FILE", "CSV file of the loss curve, one line per step")
       .option("--plot", "FILE.svg|png", "SVG or PNG plot of the loss curves")
       .option("--val", "PATH", "a data set's held-out examples (a file or directory like --data)")
       .option("--val-fraction", "F", "else hold out this fraction of a data set (default 0.05)")
       .option("--epochs", "N", "train a data set for N passes over its examples")
       .flag("--stateful", "text: each batch row reads on where it stopped, from the state the "
-                          "previous step ended in");
-  declareBackendOption(commandLine, "NAME", "interp");
-  commandLine.option("--threads", "N", "split each batch over N threads (default 1)");
+                          "previous step ended in")
+      .option("--plot-scale", "auto|log|linear",
+              "the plot's loss axis (default auto: log when the loss spans decades)");
+  declareRenameOption(commandLine);
+  declareBackendOption(commandLine, "NAME", "jit when it can run the model, else interp");
+  declareThreadsOption(commandLine, "split each batch over N threads");
   auto model = parseModelCommandLine(
       commandLine, args,
       "rnnc train MODEL (--data PATH | --task NAME) (--steps N | --minutes M) [--batch B] "
@@ -245,13 +253,16 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   for (IntegerOption option :
        {IntegerOption{"--batch", &settings.trainer.batch, 1, 1 << 16},
         IntegerOption{"--seq", &settings.trainer.sequence, 1, 1 << 20},
-        IntegerOption{"--eval-every", &settings.trainer.evalEvery, 1, 1LL << 40},
-        IntegerOption{"--threads", &settings.trainer.threads, 1, 256}}) {
+        IntegerOption{"--eval-every", &settings.trainer.evalEvery, 1, 1LL << 40}}) {
     auto value = commandLine.getInt(option.name, *option.value, option.min, option.max);
     if (!value)
       return value.takeError();
     *option.value = *value;
   }
+  auto threads = threadCount(commandLine);
+  if (!threads)
+    return threads.takeError();
+  settings.trainer.threads = *threads;
   if (commandLine.has("--val-chars")) {
     auto characters = commandLine.getInt("--val-chars", 0, 2, 1LL << 40);
     if (!characters)
@@ -304,13 +315,29 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   }
   settings.trainer.savePath = commandLine.get("--save");
   settings.trainer.resumePath = commandLine.get("--resume");
+  settings.trainer.paramsPath = commandLine.get("--params");
+  if (settings.trainer.paramsPath && settings.trainer.resumePath)
+    return Error::user("options '--params' and '--resume' cannot be combined: a checkpoint "
+                       "holds its parameters (--resume continues it exactly)");
+  auto renames = parameterRenames(commandLine);
+  if (!renames)
+    return renames.takeError();
+  if (!renames->empty() && !settings.trainer.paramsPath)
+    return Error::user("option '--rename' applies only with --params");
+  settings.trainer.renames = renames.take();
   settings.logPath = commandLine.get("--log");
   settings.plotPath = commandLine.get("--plot");
   if (settings.plotPath && !isPlotFile(*settings.plotPath))
     return Error::user("option '--plot' writes an SVG or PNG image: give a file name ending in "
                        ".svg or .png, got '" +
                        *settings.plotPath + "'");
-  settings.trainer.backend = commandLine.get("--backend").value_or("interp");
+  if (auto scale = commandLine.get("--plot-scale")) {
+    auto parsed = parsePlotScale(*scale);
+    if (!parsed)
+      return Error::user("option '--plot-scale' expects auto, log or linear, got '" + *scale + "'");
+    settings.plotScale = *parsed;
+  }
+  settings.trainer.backend = commandLine.get("--backend").value_or(""); // "": the Trainer's choice
   return std::optional<TrainSettings>(std::move(settings));
 }
 
@@ -324,7 +351,8 @@ Status writeLogs(const model::TrainingHistory &history, const TrainSettings &set
   if (settings.plotPath)
     return writeHistoryPlot(history, *settings.plotPath,
                             module.name() + " on " +
-                                (options.task ? "task " + options.task->name : options.dataPath));
+                                (options.task ? "task " + options.task->name : options.dataPath),
+                            settings.plotScale);
   return Status::ok();
 }
 
@@ -443,6 +471,16 @@ Status trainCommand(const std::vector<std::string> &args, bool &interrupted) {
 
   ProgressDisplay display(isatty(STDERR_FILENO));
   describeRun(trainer, display);
+  if (!trainer.backendNotice().empty())
+    display.message("note: " + trainer.backendNotice());
+  if (trainer.backendName() != "interp") {
+    auto seconds = trainer.compile();
+    if (!seconds)
+      return seconds.takeError();
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f s", *seconds);
+    display.message(std::string("compiling… ") + text);
+  }
   InterruptHandler interruptHandler;
   model::TrainerHooks hooks;
   hooks.stepped = [&](const model::ProgressState &progress) { display.update(progress); };

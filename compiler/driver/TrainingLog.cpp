@@ -59,8 +59,8 @@ Status writeHistoryCsv(const model::TrainingHistory &history, const std::string 
 }
 
 Status writeHistoryPlot(const model::TrainingHistory &history, const std::string &path,
-                        const std::string &title) {
-  PlotLayout layout = layOutPlot(history, title);
+                        const std::string &title, PlotScale scale) {
+  PlotLayout layout = layOutPlot(history, title, scale);
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });

@@ -3,6 +3,7 @@
 // library). Both files are written atomically: a temporary file renamed over the path.
 #pragma once
 
+#include "compiler/driver/TrainingPlot.h"
 #include "compiler/model/TrainingHistory.h"
 #include "runtime/Error.h"
 
@@ -16,8 +17,9 @@ namespace rnnc::driver {
 Status writeHistoryCsv(const model::TrainingHistory &history, const std::string &path);
 
 /// Writes a line plot of the loss against the step (TrainingPlot.h): the training loss (a
-/// moving average) and the validation points; PNG when `path` ends in .png, else SVG.
+/// moving average) and the validation points on a `scale` axis; PNG when `path` ends in .png,
+/// else SVG.
 Status writeHistoryPlot(const model::TrainingHistory &history, const std::string &path,
-                        const std::string &title);
+                        const std::string &title, PlotScale scale = PlotScale::Auto);
 
 } // namespace rnnc::driver

@@ -1,6 +1,7 @@
 #include "compiler/model/BackendRegistry.h"
 
 #include "compiler/aot/AotBackend.h"
+#include "compiler/codegen/KernelPlan.h"
 #include "compiler/jit/JitBackend.h"
 
 #include <functional>
@@ -55,6 +56,17 @@ Expected<std::unique_ptr<backend::Backend>> createBackend(const std::string &nam
     return Error::user("unknown backend '" + name + "' (available: " + known + ")");
   }
   return it->second(options);
+}
+
+BackendChoice defaultBackend(const std::vector<const ir::Graph *> &graphs,
+                             ir::Precision precision) {
+  codegen::PlanOptions options;
+  options.precision = precision;
+  for (const ir::Graph *graph : graphs)
+    if (auto plan = codegen::planKernel(*graph, options); !plan)
+      return {"interp", "running on the interpreter: the JIT cannot compile graph '" +
+                            graph->name() + "': " + plan.error().message};
+  return {"jit", ""};
 }
 
 } // namespace rnnc::model

@@ -418,6 +418,13 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
         return Error::user(*options.resumePath + ": parameter '" + name + "' must be F32");
     trainer->params_ = std::move(resumed->params);
     trainer->step_ = resumed->step;
+  } else if (options.paramsPath) {
+    auto params = readParameters(**forward, *options.paramsPath, options.renames);
+    if (!params)
+      return params.takeError();
+    for (auto &[name, tensor] : *params)
+      tensor = tensor.convert(DType::F32); // training is in F32; `rnnc init --dtype f64` loads too
+    trainer->params_ = params.take();
   } else {
     auto params = initializeParameters(**forward, trainer->seed_, DType::F32);
     if (!params)
@@ -458,14 +465,39 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
     if (Status split = trainer->splitText(corpus); !split)
       return split.takeError();
 
+  std::string backendName = options.backend;
+  if (backendName.empty()) {
+    BackendChoice choice =
+        defaultBackend({trainer->graphs_.backward, trainer->graphs_.forward});
+    backendName = choice.name;
+    trainer->backendNotice_ = choice.notice;
+  }
   for (int64_t thread = 0; thread < options.threads; ++thread) {
-    auto backend = createBackend(options.backend);
+    auto backend = createBackend(backendName);
     if (!backend)
       return backend.takeError();
     trainer->backends_.push_back(backend.take());
   }
   trainer->pool_ = std::make_unique<ThreadPool>(int(options.threads));
   return trainer;
+}
+
+Expected<double> Trainer::compile() {
+  auto start = std::chrono::steady_clock::now();
+  auto prepare = [&](size_t instance) -> Status {
+    for (const ir::Graph *graph : {graphs_.backward, graphs_.forward})
+      if (Status prepared = backends_[instance]->prepare(*graph, ir::Precision::Float); !prepared)
+        return prepared;
+    return Status::ok();
+  };
+  // The first instance fills the compile cache, from which the others then load in parallel.
+  if (Status first = prepare(0); !first)
+    return first.takeError();
+  if (Status others = runConcurrently(backends_.size() - 1,
+                                      [&](size_t i, size_t) { return prepare(i + 1); });
+      !others)
+    return others.takeError();
+  return secondsSince(start);
 }
 
 /// Runs `task(i, part)` for every i in [0, count) on the pool: part k of the pool's run takes
@@ -569,7 +601,9 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
     result.loss += scalarValue(run.outputs.at("loss"));
   result.loss *= perItem;
   if (!std::isfinite(result.loss))
-    return Error::user(where + "the training loss is " + std::to_string(result.loss));
+    return Error::user(where + "the training loss is " +
+                       // A NaN's sign depends on the backend's arithmetic and means nothing.
+                       (std::isnan(result.loss) ? "nan" : std::to_string(result.loss)));
   // The graph's gradients are sums over the batch: average them like the loss. A parameter
   // the loss does not read has no gradient output; its gradient is zero.
   TensorMap gradients;

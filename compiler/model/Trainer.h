@@ -28,6 +28,7 @@
 #include "compiler/backend/Backend.h"
 #include "compiler/model/Checkpoint.h"
 #include "compiler/model/Dataset.h"
+#include "compiler/model/Parameters.h"
 #include "compiler/model/Task.h"
 #include "compiler/model/TrainingGraphs.h"
 #include "compiler/model/TrainingHistory.h"
@@ -54,7 +55,8 @@ namespace rnnc::model {
 
 /// What a training run is: the model, the data, the optimiser and when to stop.
 struct TrainerOptions {
-  std::string modelPath, backend = "interp";
+  std::string modelPath;
+  std::string backend = "interp"; ///< Empty: the JIT when it can run the model, else `interp`.
   /// A text corpus (a file or a directory), a data set (isDatasetPath), or empty for a task.
   std::string dataPath;
   const TaskDefinition *task = nullptr;
@@ -79,6 +81,10 @@ struct TrainerOptions {
   /// Text: each batch row reads consecutive windows and starts from the state the previous step
   /// ended in (ExposeCarriedState.h); the held-out text is evaluated the same way.
   bool stateful = false;
+  /// Start from these parameters (Parameters.h readParameters, names mapped by `renames`)
+  /// instead of initialising them; unlike resumePath, the step and optimiser start afresh.
+  std::optional<std::string> paramsPath;
+  std::vector<ParameterRename> renames;
 };
 
 /// Where a run is, as a progress display shows it.
@@ -123,6 +129,10 @@ public:
   /// one backend per thread. With `dumpTaskData` it writes that file instead and returns null.
   static Expected<std::unique_ptr<Trainer>> create(const TrainerOptions &options);
 
+  /// Compiles the graphs of a run on every backend instance (nothing for the interpreter), so
+  /// that the first step's time and the run's tokens/s do not include it. Returns its seconds.
+  Expected<double> compile();
+
   /// Trains until a stop condition (see the file comment), then evaluates and saves unless that
   /// was just done. A user error of a step (a non-finite value) is returned after saving the
   /// last good state, its message saying where it is saved.
@@ -140,6 +150,9 @@ public:
   const TrainingHistory &history() const { return history_; }
   int64_t step() const { return step_; }
   std::string backendName() const { return backends_[0]->name(); }
+  /// Why the run is on the interpreter when no backend was named and the JIT cannot run the
+  /// model (BackendRegistry.h defaultBackend); empty otherwise.
+  const std::string &backendNotice() const { return backendNotice_; }
   /// The bound task, or null for text or a data set.
   const BoundTask *task() const { return task_ ? &*task_ : nullptr; }
   /// A data set's training examples, or null.
@@ -215,6 +228,7 @@ private:
   /// promise that one instance may run graphs concurrently (a compiled backend keeps its
   /// workspace), so two parts never share one.
   std::vector<std::unique_ptr<backend::Backend>> backends_;
+  std::string backendNotice_;
   std::unique_ptr<ThreadPool> pool_; ///< `threads` threads and parts, the caller's included.
 };
 

@@ -95,20 +95,23 @@ size_t removeDeadOps(Block &block) {
   return removed;
 }
 
-void eliminateDeadCode(ir::Module &module) {
-  for (const auto &graph : module.graphs()) {
-    Block &block = graph->body();
-    bool changed = true;
-    while (changed) {
-      changed = removeDeadOps(block) != 0;
-      std::unordered_set<const Value *> used;
-      block.walk([&](Op &op) { used.insert(op.operands().begin(), op.operands().end()); });
-      // A rebuilt scan takes its old one's place, so positions stay valid.
-      for (size_t index = 0; index < block.ops().size(); ++index)
-        if (block.ops()[index]->kind() == OpKind::Scan)
-          changed = pruneScan(block, index, used) || changed;
-    }
+void eliminateDeadCode(ir::Graph &graph) {
+  Block &block = graph.body();
+  bool changed = true;
+  while (changed) {
+    changed = removeDeadOps(block) != 0;
+    std::unordered_set<const Value *> used;
+    block.walk([&](Op &op) { used.insert(op.operands().begin(), op.operands().end()); });
+    // A rebuilt scan takes its old one's place, so positions stay valid.
+    for (size_t index = 0; index < block.ops().size(); ++index)
+      if (block.ops()[index]->kind() == OpKind::Scan)
+        changed = pruneScan(block, index, used) || changed;
   }
+}
+
+void eliminateDeadCode(ir::Module &module) {
+  for (const auto &graph : module.graphs())
+    eliminateDeadCode(*graph);
 }
 
 } // namespace rnnc::passes

@@ -15,7 +15,10 @@ namespace rnnc::passes {
 /// Removes dead ops from `block` and, recursively, from scan bodies. Returns how many it removed.
 size_t removeDeadOps(ir::Block &block);
 
-/// The pass: removeDeadOps plus scan pruning on every graph of `module`, to a fixed point.
+/// removeDeadOps plus scan pruning on `graph`, to a fixed point.
+void eliminateDeadCode(ir::Graph &graph);
+
+/// The pass: eliminateDeadCode on every graph of `module`.
 void eliminateDeadCode(ir::Module &module);
 
 } // namespace rnnc::passes

@@ -184,6 +184,38 @@ TEST(ApiTest, JitAgreesWithTheInterpreter) {
   EXPECT_EQ(generated->get("x")->shape, (std::vector<int64_t>{7, 2}));
 }
 
+// Inference: forward on the inputs alone gives the outputs that need no target, with the values
+// forward gives them with the targets, and no loss; forwardBackward still needs the targets.
+TEST(ApiTest, ForwardWithoutTargetsComputesTheOutputs) {
+  ElmanBatch batch;
+  for (const std::string backend : {"jit", "interp"}) {
+    SCOPED_TRACE(backend);
+    rnnc::Model model = compile(smallElman(backend));
+    ASSERT_TRUE(model.parameters().initialize(3));
+    rnnc::TensorViews inputs = batch.views();
+    inputs.erase("y");
+    auto inference = model.forward(inputs);
+    ASSERT_TRUE(inference) << inference.error().message;
+    EXPECT_EQ(inference->names(), (std::vector<std::string>{"h", "o"}));
+    EXPECT_FALSE(inference->loss());
+    auto withTargets = model.forward(batch.views());
+    ASSERT_TRUE(withTargets) << withTargets.error().message;
+    for (const std::string name : {"h", "o"}) {
+      SCOPED_TRACE(name);
+      ASSERT_EQ(inference->get(name)->shape, withTargets->get(name)->shape);
+      EXPECT_EQ(valuesOf(*inference->get(name)), valuesOf(*withTargets->get(name)));
+    }
+    EXPECT_EQ(model.forwardBackward(inputs).error().message, "missing target tensor 'y'");
+  }
+  // Jordan's outputs read the previous target (teacher forcing): generation predicts it.
+  auto jordan = rnnc::compileFile(RNNC_SOURCE_DIR "/examples/jordan.rnn", {.dims = {{"H", 4}}});
+  ASSERT_TRUE(jordan) << jordan.error().message;
+  std::vector<int32_t> x(kSteps * 2, 1);
+  EXPECT_EQ(jordan->forward({{"x", rnnc::TensorView::of(x.data(), {kSteps, 2})}}).error().message,
+            "every output of model 'jordan' needs its targets ('y'); its generate clause predicts "
+            "them");
+}
+
 TEST(ApiTest, BadTensorsAreFailuresNamingThem) {
   ElmanBatch batch;
   rnnc::Model model = compile(smallElman());

@@ -5,11 +5,13 @@
 //   forward   every output and the loss, in float (relative 1e-4) and double (1e-9);
 //   backward  the autodiff graph (passes::runPipeline): the same plus every grad.<param>, also
 //             with checkpointing and truncated BPTT;
+//   inference the outputs that need no target, on the inputs alone (InferenceGraph.h);
 //   generate  each example's prime of a different length, then sampled steps with the same seed:
 //             the same tokens and values (double), and greedy generation in float;
 //   errors    a bad batch gives the interpreter's message, word for word.
 #include "compiler/backend/Backend.h"
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/Parameters.h"
 #include "compiler/passes/Pipeline.h"
@@ -24,6 +26,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -52,6 +55,17 @@ ModelBatch randomBatch(const ir::Graph &graph, DType dtype, bool equalLengths = 
   return test_support::randomBatch(graph, dtype, equalLengths, examples, steps);
 }
 
+/// Runs `check(dtype, options, tolerance)` in float (relative 1e-4) and double (1e-9).
+template <typename Check> void inBothPrecisions(Check check) {
+  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
+    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
+    bool isFloat = precision == ir::Precision::Float;
+    ir::RunOptions options;
+    options.precision = precision;
+    check(isFloat ? DType::F32 : DType::F64, options, isFloat ? 1e-4 : 1e-9);
+  }
+}
+
 /// (backend, example model path).
 class JitDifferentialTest
     : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {
@@ -60,6 +74,43 @@ protected:
   const std::string &modelPath() const { return std::get<1>(GetParam()); }
 };
 
+// Inference (compiler/model/InferenceGraph.h): on the inputs alone, the compiled backend gives the
+// interpreter's outputs, and the interpreter gives the values the forward graph computes with the
+// targets. The models whose every output reads a target (they feed it back) have none.
+void expectSameInference(ir::Module &module, const ir::Graph &forward, backend::Backend &jit) {
+  const std::map<std::string, std::string> teacherForced = {
+      {"context", "y"}, {"jordan", "y"}, {"seq2seq", "tgt"}};
+  auto inference = model::addInferenceGraph(module);
+  if (auto target = teacherForced.find(module.name()); target != teacherForced.end()) {
+    ASSERT_FALSE(inference);
+    EXPECT_EQ(inference.error().message, "every output of model '" + module.name() +
+                                             "' needs its targets ('" + target->second +
+                                             "'); its generate clause predicts them");
+    return;
+  }
+  ASSERT_TRUE(inference) << inference.error().message;
+  EXPECT_TRUE((*inference)->opsOfKind(ir::OpKind::Target).empty());
+  EXPECT_EQ((*inference)->findOutput("loss"), nullptr);
+  ASSERT_FALSE((*inference)->opsOfKind(ir::OpKind::Output).empty());
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(forward, dtype);
+    TensorMap inputs = model::graphData(**inference, batch.data);
+    ir::Batch inputsOnly = batch.batch;
+    inputsOnly.data = &inputs;
+    expectSameRun(jit, **inference, inputsOnly, options, tolerance);
+
+    auto alone = ir::runGraph(**inference, inputsOnly, options);
+    auto full = ir::runGraph(forward, batch.batch, options);
+    ASSERT_TRUE(alone && full);
+    TensorMap sameNames;
+    for (const auto &[name, tensor] : *alone)
+      if (auto found = full->find(name); found != full->end())
+        sameNames.insert(*found);
+    expectMatches(sameNames, *alone, 0.0);
+  });
+}
+
+// The forward graph, with the targets and (expectSameInference) without them.
 TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
   std::unique_ptr<ir::Module> module = test_support::loadSmallModel(modelPath(), kMaxDim);
   ASSERT_NE(module, nullptr);
@@ -67,14 +118,11 @@ TEST_P(JitDifferentialTest, ForwardMatchesInterpreter) {
   ASSERT_NE(forward, nullptr);
   std::unique_ptr<backend::Backend> jit = compiledBackend(backendName());
   ASSERT_NE(jit, nullptr);
-  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
-    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
-    bool isFloat = precision == ir::Precision::Float;
-    ModelBatch batch = randomBatch(*forward, isFloat ? DType::F32 : DType::F64);
-    ir::RunOptions options;
-    options.precision = precision;
-    expectSameRun(*jit, *forward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
-  }
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(*forward, dtype);
+    expectSameRun(*jit, *forward, batch.batch, options, tolerance);
+  });
+  expectSameInference(*module, *forward, *jit);
 }
 
 /// Derives the backward graph with `autodiff` options and compares it in float and double.
@@ -92,14 +140,10 @@ void expectSameBackward(const std::string &backendName, const std::string &path,
   ASSERT_FALSE(backward->opsOfKind(ir::OpKind::Output).empty());
   std::unique_ptr<backend::Backend> jit = compiledBackend(backendName);
   ASSERT_NE(jit, nullptr);
-  for (ir::Precision precision : {ir::Precision::Float, ir::Precision::Double}) {
-    SCOPED_TRACE(precision == ir::Precision::Float ? "float" : "double");
-    bool isFloat = precision == ir::Precision::Float;
-    ModelBatch batch = randomBatch(*backward, isFloat ? DType::F32 : DType::F64, equalLengths);
-    ir::RunOptions options;
-    options.precision = precision;
-    expectSameRun(*jit, *backward, batch.batch, options, isFloat ? 1e-4 : 1e-9);
-  }
+  inBothPrecisions([&](DType dtype, const ir::RunOptions &options, double tolerance) {
+    ModelBatch batch = randomBatch(*backward, dtype, equalLengths);
+    expectSameRun(*jit, *backward, batch.batch, options, tolerance);
+  });
 }
 
 TEST_P(JitDifferentialTest, BackwardMatchesInterpreter) {

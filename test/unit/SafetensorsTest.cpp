@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -168,14 +169,46 @@ TEST(SafetensorsTest, TruncatedData) {
                                "of the data (67 bytes)");
 }
 
+// PyTorch's half-precision weights are widened to F32 exactly: normal, subnormal, signed zero,
+// infinity and the largest values of each format.
+TEST(SafetensorsTest, HalfPrecisionIsReadAsF32) {
+  const std::vector<uint16_t> f16 = {0x3c00, 0xc000, 0x3555, 0x0001, 0x8000, 0x7c00, 0x7bff};
+  const std::vector<float> f16Values = {1.0f, -2.0f, 0.333251953125f, 5.9604644775390625e-8f,
+                                        -0.0f, INFINITY, 65504.0f};
+  const std::vector<uint16_t> bf16 = {0x3f80, 0xc040, 0x3eab, 0x7f7f};
+  const std::vector<float> bf16Values = {1.0f, -3.0f, 0.333984375f, 3.3895313892515355e38f};
+  std::string data(reinterpret_cast<const char *>(f16.data()), 2 * f16.size());
+  data.append(reinterpret_cast<const char *>(bf16.data()), 2 * bf16.size());
+  auto tensors = parseSafetensors(
+      craft(R"({"a": {"dtype": "F16", "shape": [7], "data_offsets": [0, 14]},)"
+            R"( "b": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [14, 22]}})",
+            data),
+      "m.safetensors");
+  ASSERT_TRUE(tensors) << tensors.error().message;
+  const Tensor &a = tensors->at("a"), &b = tensors->at("b");
+  ASSERT_EQ(a.dtype(), DType::F32);
+  ASSERT_EQ(b.dtype(), DType::F32);
+  EXPECT_EQ(b.shape(), (std::vector<int64_t>{2, 2}));
+  for (size_t i = 0; i < f16Values.size(); ++i)
+    EXPECT_EQ(a.values<float>()[i], f16Values[i]) << "F16 " << i;
+  EXPECT_TRUE(std::signbit(a.values<float>()[4]));
+  for (size_t i = 0; i < bf16Values.size(); ++i)
+    EXPECT_EQ(b.values<float>()[i], bf16Values[i]) << "BF16 " << i;
+}
+
 TEST(SafetensorsTest, DTypeErrors) {
-  EXPECT_EQ(parseError(craft(R"({"W": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})",
-                             std::string(4, '\0'))),
-            "m.safetensors: tensor 'W' has dtype F16, which rnnc does not support (supported: "
-            "F32, F64, I32)");
+  EXPECT_EQ(parseError(craft(R"({"W": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}})",
+                             std::string(16, '\0'))),
+            "m.safetensors: tensor 'W' has dtype I64, which rnnc does not support (supported: "
+            "F32, F64, I32; F16 and BF16 read as F32)");
   EXPECT_EQ(parseError(craft(R"({"W": {"dtype": "F33", "shape": [], "data_offsets": [0, 4]}})",
                              std::string(4, '\0'))),
-            "m.safetensors: tensor 'W' has unknown dtype 'F33' (supported: F32, F64, I32)");
+            "m.safetensors: tensor 'W' has unknown dtype 'F33' (supported: F32, F64, I32; F16 and "
+            "BF16 read as F32)");
+  EXPECT_EQ(parseError(craft(R"({"W": {"dtype": "BF16", "shape": [3], "data_offsets": [0, 4]}})",
+                             std::string(4, '\0'))),
+            "m.safetensors: tensor 'W': data_offsets [0, 4] hold 4 bytes, but shape [3] of BF16 "
+            "needs 6");
   EXPECT_EQ(parseError(craft(R"({"W": {"dtype": 32, "shape": [], "data_offsets": [0, 4]}})")),
             "m.safetensors: tensor 'W': dtype must be a string, got a number");
 }

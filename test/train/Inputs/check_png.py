@@ -52,7 +52,7 @@ low, high = min(values), max(values)
 pad = max(0.05 * (high - low), 0.005 if task else 0.05)
 low, high = max(0.0, low - pad), high + pad
 first, last = train[0][0], max(train[-1][0], train[0][0] + 1)
-left, right, top, bottom = 70, 780, 40, 430
+left, right, top, bottom = 70, 730 if task else 780, 40, 430  # a task's metric axis at the right
 on_curve = 0
 for step, loss in train:
     x = left + (step - first) / (last - first) * (right - left)

@@ -251,7 +251,9 @@ public:
   ParameterStore &parameters() { return parameters_; }
   const ParameterStore &parameters() const { return parameters_; }
 
-  /// Every output of the model and `loss`, for the inputs and targets of `batch`.
+  /// Every output of the model and `loss`, for the inputs and targets of `batch`. Without any
+  /// target (inference), the outputs that need none, and no `loss`; some targets but not all is
+  /// a Failure naming a missing one.
   Result<Outputs> forward(const TensorViews &batch);
   /// `loss` and `grad.<param>` for every parameter (and `grad.<input>` for real inputs). Needs
   /// CompileOptions::backward.
