@@ -1,5 +1,7 @@
 #include "runtime/Optimizer.h"
 
+#include <algorithm>
+
 #include "runtime/Safetensors.h"
 
 #include <cmath>
@@ -143,13 +145,15 @@ Status Optimizer::loadState(TensorMap state, const TensorMap &params) {
   return Status::ok();
 }
 
-double LearningRateSchedule::at(int64_t step) const {
+double LearningRateSchedule::at(int64_t step, double elapsedSeconds) const {
   if (step <= warmupSteps)
     return peak * double(step) / double(warmupSteps);
-  if (decayEnd <= warmupSteps + 1)
+  if (decaySeconds <= 0 && decayEnd <= warmupSteps + 1)
     return peak;
   double progress =
-      std::min(1.0, double(step - warmupSteps - 1) / double(decayEnd - warmupSteps - 1));
+      decaySeconds > 0
+          ? std::clamp(elapsedSeconds / decaySeconds, 0.0, 1.0)
+          : std::min(1.0, double(step - warmupSteps - 1) / double(decayEnd - warmupSteps - 1));
   return minimum + (peak - minimum) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
 }
 

@@ -68,8 +68,12 @@ struct LearningRateSchedule {
   double minimum = 2e-4;
   int64_t warmupSteps = 0;
   int64_t decayEnd = 0;
+  /// When positive, the cosine decay runs over this many seconds of training instead of up to
+  /// step decayEnd: a schedule that ends with a time budget whatever the machine's speed.
+  double decaySeconds = 0;
 
-  double at(int64_t step) const;
+  /// The rate at `step` (1-based), `elapsedSeconds` into the training (read with decaySeconds).
+  double at(int64_t step, double elapsedSeconds = 0) const;
 };
 
 /// The L2 norm of all the elements of `gradients` together (in double).

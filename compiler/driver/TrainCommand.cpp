@@ -143,6 +143,9 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
       .option("--lr-min", "LR", "learning rate at the end of the cosine decay (default LR/10)")
       .option("--warmup", "N", "steps of linear learning-rate warm-up (default 0)")
       .option("--decay-steps", "N", "the step where the cosine decay ends (default --steps)")
+      .option("--decay-minutes", "M",
+              "else end the cosine decay after M minutes of training (with --minutes M: the "
+              "rate reaches --lr-min as time runs out, however fast the machine)")
       .option("--momentum", "MU", "momentum of sgd (default 0.9)")
       .option("--clip", "NORM", "clip the global gradient norm to NORM; 0: never (default 1)")
       .option("--seed", "S", "seed of the initial parameters and the batches (default 0)")
@@ -302,6 +305,14 @@ Expected<std::optional<TrainSettings>> parseTrainCommandLine(const std::vector<s
   if (!decayEnd)
     return decayEnd.takeError();
   settings.trainer.schedule = {*learningRate, *minimumRate, *warmup, *decayEnd};
+  if (commandLine.has("--decay-minutes")) {
+    if (commandLine.has("--decay-steps"))
+      return Error::user("options '--decay-steps' and '--decay-minutes' cannot be combined");
+    auto decayMinutes = positiveReal(commandLine, "--decay-minutes", 0);
+    if (!decayMinutes)
+      return decayMinutes.takeError();
+    settings.trainer.schedule.decaySeconds = *decayMinutes * 60;
+  }
   auto clip = positiveReal(commandLine, "--clip", 1, true);
   if (!clip)
     return clip.takeError();

@@ -622,7 +622,7 @@ Expected<Trainer::StepResult> Trainer::trainingStep(int64_t step) {
     for (size_t i = 0; i < values.size(); ++i)
       values[i] = float(sums[i] * perItem);
   }
-  result.learningRate = options_.schedule.at(step);
+  result.learningRate = options_.schedule.at(step, elapsedSeconds_);
 
   TensorMap previousParams = params_;
   Optimizer previousOptimizer = optimizer_;
@@ -719,6 +719,7 @@ Expected<TrainingOutcome> Trainer::run(const TrainerHooks &hooks) {
          !(progress.budgetSeconds && secondsSince(start) >= *progress.budgetSeconds) &&
          !stopRequested()) {
     auto stepStart = std::chrono::steady_clock::now();
+    elapsedSeconds_ = secondsSince(start);
     auto result = trainingStep(step_ + 1);
     if (!result)
       return result.error().kind == ErrorKind::User ? failAfterSaving(result.error()).takeError()

@@ -218,6 +218,7 @@ private:
   int64_t heldOutItems_ = 0;
   TensorMap params_;
   std::set<std::string> frozen_; ///< Parameters that are not trained (frozenParameters).
+  double elapsedSeconds_ = 0;    ///< Into this run, at the current step (a decay by time).
   Optimizer optimizer_{OptimizerSettings{}};
   TrainingHistory history_;
   uint64_t seed_ = 0;

@@ -152,6 +152,17 @@ TEST(OptimizerTest, ScheduleWarmsUpThenDecaysAlongACosine) {
   EXPECT_DOUBLE_EQ(constant.at(1000), 0.5);
 }
 
+TEST(OptimizerTest, ScheduleCanDecayByTime) {
+  LearningRateSchedule schedule{1.0, 0.1, 10, 0};
+  schedule.decaySeconds = 60;
+  EXPECT_DOUBLE_EQ(schedule.at(5, 50), 0.5); // the warm-up still counts steps
+  EXPECT_DOUBLE_EQ(schedule.at(11, 0), 1.0);
+  EXPECT_DOUBLE_EQ(schedule.at(12, 30), 0.55); // half the time: half way, whatever the step
+  EXPECT_DOUBLE_EQ(schedule.at(100000, 30), 0.55);
+  EXPECT_NEAR(schedule.at(12, 60), 0.1, 1e-15);
+  EXPECT_NEAR(schedule.at(12, 90), 0.1, 1e-15);
+}
+
 TEST(OptimizerTest, ClippingScalesToTheMaximumNormAndReturnsTheNorm) {
   TensorMap gradients = {{"a", Tensor::fromValues<double>({1}, {3.0})},
                          {"b", Tensor::fromValues<float>({1}, {4.0f})}};
