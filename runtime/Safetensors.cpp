@@ -1,13 +1,12 @@
 #include "runtime/Safetensors.h"
 
+#include "runtime/AtomicFile.h"
 #include "runtime/Json.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <set>
 #include <tuple>
 
@@ -352,34 +351,6 @@ Expected<std::string> readWholeFile(const std::string &path) {
   return contents;
 }
 
-bool writeAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t count = ::write(fd, bytes.data(), bytes.size());
-    if (count < 0 && errno == EINTR)
-      continue;
-    if (count < 0)
-      return false;
-    bytes.remove_prefix(size_t(count));
-  }
-  return true;
-}
-
-/// Creates a fresh temporary file next to `path` (so the final rename stays on one file system)
-/// with the default permissions of a new file; returns its descriptor and sets `tempPath`.
-int createTemporaryFile(const std::string &path, std::string &tempPath) {
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path target(path);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string name = "." + target.filename().string() + ".tmp" + std::to_string(::getpid()) +
-                       "-" + std::to_string(counter++);
-    tempPath = (target.parent_path() / name).string();
-    int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST)
-      return fd;
-  }
-  return -1;
-}
-
 } // namespace
 
 Expected<TensorMap> parseSafetensors(std::string_view bytes, const std::string &sourceName,
@@ -425,27 +396,7 @@ Status writeSafetensors(const std::string &path, const TensorMap &tensors,
   Expected<std::string> bytes = serializeSafetensors(tensors, metadata);
   if (!bytes)
     return Error::user(path + ": " + bytes.error().message);
-
-  std::string tempPath;
-  int fd = createTemporaryFile(path, tempPath);
-  if (fd < 0)
-    return Error::user(path + ": cannot create a temporary file: " + errnoMessage());
-  auto fail = [&](const std::string &reason) {
-    ::unlink(tempPath.c_str());
-    return Error::user(path + ": cannot write: " + reason);
-  };
-  // fsync before rename: otherwise a crash could leave `path` naming a file whose data never
-  // reached the disk.
-  if (!writeAll(fd, *bytes) || ::fsync(fd) != 0) {
-    std::string reason = errnoMessage();
-    ::close(fd);
-    return fail(reason);
-  }
-  if (::close(fd) != 0)
-    return fail(errnoMessage());
-  if (::rename(tempPath.c_str(), path.c_str()) != 0)
-    return fail(errnoMessage());
-  return Status::ok();
+  return writeFileAtomically(path, *bytes);
 }
 
 Status checkTensor(const std::string &name, const Tensor &tensor, DType expected,
