@@ -57,9 +57,11 @@ Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint,
   return writeSafetensors(path, tensors, metadata);
 }
 
-Expected<Checkpoint> readCheckpoint(const std::string &path) {
-  SafetensorsMetadata metadata;
-  auto tensors = readSafetensors(path, &metadata);
+namespace {
+
+/// The checkpoint of a safetensors file's tensors and metadata; `path` names it in errors.
+Expected<Checkpoint> checkpointOf(Expected<TensorMap> tensors, SafetensorsMetadata &metadata,
+                                  const std::string &path) {
   if (!tensors)
     return tensors.takeError();
   Checkpoint checkpoint;
@@ -99,6 +101,18 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
     }
   }
   return checkpoint;
+}
+
+} // namespace
+
+Expected<Checkpoint> readCheckpoint(const std::string &path) {
+  SafetensorsMetadata metadata;
+  return checkpointOf(readSafetensors(path, &metadata), metadata, path);
+}
+
+Expected<Checkpoint> parseCheckpoint(std::string_view bytes, const std::string &source) {
+  SafetensorsMetadata metadata;
+  return checkpointOf(parseSafetensors(bytes, source, &metadata), metadata, source);
 }
 
 } // namespace rnnc::model
