@@ -186,8 +186,8 @@ std::optional<NonFiniteElement> firstNonFinite(const Tensor &tensor) {
     int64_t flat = bad - values.begin();
     char value[16];
     std::snprintf(value, sizeof value, "%g", double(*bad));
-    found = NonFiniteElement{flat, tensor.rank() == 0 ? "" : formatIndex(tensor.shape(), flat),
-                             value};
+    found =
+        NonFiniteElement{flat, tensor.rank() == 0 ? "" : formatIndex(tensor.shape(), flat), value};
   });
   return found;
 }

@@ -19,10 +19,10 @@ struct Finding {
 
   auto key() const { return std::tie(gradient, layout, step, example, name); }
   std::string message() const {
-    std::string where = layout == 0   ? " at step " + std::to_string(step) + " of example " +
-                                            std::to_string(example)
-                        : layout == 1 ? " in example " + std::to_string(example)
-                                      : "";
+    std::string where =
+        layout == 0 ? " at step " + std::to_string(step) + " of example " + std::to_string(example)
+        : layout == 1 ? " in example " + std::to_string(example)
+                      : "";
     std::string index = element.index.empty() ? "" : " (element " + element.index + ")";
     return "output '" + name + "' is " + element.value + where + index;
   }

@@ -237,8 +237,7 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
         return Error::user(*options.resumePath + ": parameter '" + name + "' must be F32");
     // Training keeps every parameter finite, so a non-finite one was put there by hand; naming
     // it here says more than the non-finite loss it would give at the first step.
-    if (Status finite = checkFinite(resumed->params, *options.resumePath + ": parameter ");
-        !finite)
+    if (Status finite = checkFinite(resumed->params, *options.resumePath + ": parameter "); !finite)
       return finite.takeError();
     trainer->params_ = std::move(resumed->params);
     trainer->step_ = resumed->step;

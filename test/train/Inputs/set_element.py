@@ -1,4 +1,4 @@
-"""Sets one element of an F32 tensor of a safetensors file in place, the rest of the file (its
+"""Sets one element of an F32 or F64 tensor of a safetensors file in place, the rest of the file (its
 metadata included) unchanged: a checkpoint or parameter file with a chosen bad value.
 
 usage: set_element.py FILE TENSOR FLAT-INDEX VALUE      (VALUE may be inf or nan)"""
@@ -10,7 +10,8 @@ path, name, index, value = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys
 contents = bytearray(open(path, "rb").read())
 header_length = struct.unpack("<Q", contents[:8])[0]
 entry = json.loads(contents[8:8 + header_length])[name]
-assert entry["dtype"] == "F32", entry
-offset = 8 + header_length + entry["data_offsets"][0] + 4 * index
-contents[offset:offset + 4] = struct.pack("<f", value)
+format = {"F32": "<f", "F64": "<d"}[entry["dtype"]]
+size = struct.calcsize(format)
+offset = 8 + header_length + entry["data_offsets"][0] + size * index
+contents[offset:offset + size] = struct.pack(format, value)
 open(path, "wb").write(contents)
