@@ -15,6 +15,11 @@ set_target_properties(rnnc_runtime PROPERTIES EXPORT_NAME runtime)
 target_include_directories(rnnc_runtime INTERFACE
                            $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
                            $<INSTALL_INTERFACE:${RNNC_INSTALL_INCLUDEDIR}>)
+# A sanitizer build's runtime library is instrumented: whatever links it needs the sanitizers'
+# runtimes too, so the exported target says so (without it examples/aot fails to link).
+if(RNNC_SANITIZE)
+  target_link_options(rnnc_runtime INTERFACE -fsanitize=address,undefined)
+endif()
 # The installed rnnc finds libLLVM where it was found at build time.
 set_target_properties(rnnc PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
 

@@ -45,6 +45,22 @@ int createTemporaryFile(const std::string &path, std::string &tempPath) {
   return -1;
 }
 
+/// Flushes the directory holding `path`, which makes a rename into it durable. A file system
+/// that cannot sync a directory (EINVAL) has nothing to flush.
+bool syncDirectoryOf(const std::string &path) {
+  std::filesystem::path directory = std::filesystem::path(path).parent_path();
+  if (directory.empty())
+    directory = ".";
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool synced = ::fsync(fd) == 0 || errno == EINVAL;
+  int savedErrno = errno;
+  ::close(fd);
+  errno = savedErrno;
+  return synced;
+}
+
 } // namespace
 
 Expected<std::string> readWholeFile(const std::string &path) {
@@ -93,6 +109,10 @@ Status writeFileAtomically(const std::string &path, std::string_view bytes) {
     return fail(errnoMessage());
   if (::rename(tempPath.c_str(), path.c_str()) != 0)
     return fail(errnoMessage());
+  // The new file is in place; until the directory is flushed a crash could still bring back
+  // the old one, so success waits for it.
+  if (!syncDirectoryOf(path))
+    return Error::user(path + ": cannot write: syncing its directory: " + errnoMessage());
   return Status::ok();
 }
 

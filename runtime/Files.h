@@ -1,8 +1,12 @@
 // Whole files read and written with POSIX calls, so that every failure has an errno to report.
-// Writes are atomic: the bytes go to a fresh temporary file in the target's directory (the rename
-// stays on one file system), are flushed to disk, and the file is renamed over the target, so a
-// reader (another process, or this one after a crash) sees the old file or the new one, never
-// half of one. On failure the target is untouched and no temporary file remains.
+// Writes are atomic, so that a crash at any moment (a killed process, a power cut) leaves either
+// the old file or the new one at its path, never a part of one (checkpoints, parameters, logs,
+// the compile cache): the bytes go to a fresh temporary file in the target's directory (the
+// rename stays on one file system), are flushed to disk (fsync), the file is renamed over the
+// target and the directory flushed, so the rename itself is on disk when the write returns. On
+// failure the target is untouched and the temporary file removed; a process killed during the
+// write leaves its temporary file (".<name>.tmp<pid>-<n>") beside the target, which nothing
+// reads.
 #pragma once
 
 #include "runtime/Error.h"

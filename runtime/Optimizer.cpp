@@ -4,6 +4,7 @@
 
 #include "runtime/Safetensors.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -180,24 +181,29 @@ double clipGlobalNorm(TensorMap &gradients, double maxNorm) {
   return norm;
 }
 
+std::optional<NonFiniteElement> firstNonFinite(const Tensor &tensor) {
+  if (!isFloatingPoint(tensor.dtype()))
+    return std::nullopt;
+  std::optional<NonFiniteElement> found;
+  withRealValues(tensor, [&](auto values) {
+    auto bad = std::find_if(values.begin(), values.end(),
+                            [](auto value) { return !std::isfinite(value); });
+    if (bad == values.end())
+      return;
+    int64_t flat = bad - values.begin();
+    char value[16];
+    std::snprintf(value, sizeof value, "%g", double(*bad));
+    found =
+        NonFiniteElement{flat, tensor.rank() == 0 ? "" : formatIndex(tensor.shape(), flat), value};
+  });
+  return found;
+}
+
 Status checkFinite(const TensorMap &tensors, const std::string &context) {
-  for (const auto &[name, tensor] : tensors) {
-    if (!isFloatingPoint(tensor.dtype()))
-      continue;
-    std::optional<Error> error;
-    withRealValues(tensor, [&](auto values) {
-      for (size_t i = 0; i < values.size() && !error; ++i)
-        if (!std::isfinite(values[i])) {
-          char value[16];
-          std::snprintf(value, sizeof value, "%g", double(values[i]));
-          std::string index =
-              tensor.rank() == 0 ? "" : " " + formatIndex(tensor.shape(), int64_t(i));
-          error = Error::user(context + name + index + " is " + value);
-        }
-    });
-    if (error)
-      return *error;
-  }
+  for (const auto &[name, tensor] : tensors)
+    if (auto bad = firstNonFinite(tensor))
+      return Error::user(context + name + (bad->index.empty() ? "" : " " + bad->index) + " is " +
+                         bad->value);
   return Status::ok();
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/Tensor.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,15 @@ double globalNorm(const TensorMap &gradients);
 /// clip_grad_norm_, with its 1e-6 guard), and returns the norm before clipping. A non-finite
 /// norm leaves the gradients unchanged.
 double clipGlobalNorm(TensorMap &gradients, double maxNorm);
+
+/// The first NaN or infinite element of a floating-point tensor in row-major order.
+struct NonFiniteElement {
+  int64_t flat = 0;  ///< Its row-major position.
+  std::string index; ///< Its multi-index, "[3, 1]"; empty for a scalar.
+  std::string value; ///< "nan", "inf" or "-inf".
+};
+/// Nullopt when every element is finite or the tensor is not floating-point.
+std::optional<NonFiniteElement> firstNonFinite(const Tensor &tensor);
 
 /// A user error naming the first tensor of `tensors` with a NaN or infinite element, its index
 /// and value ("grad.W [3, 1] is nan"), prefixed by `context`; success when all are finite.

@@ -41,8 +41,8 @@ Expected<std::string> serializeSafetensors(const TensorMap &tensors,
 Expected<TensorMap> readSafetensors(const std::string &path,
                                     SafetensorsMetadata *metadata = nullptr);
 
-/// Writes the file at `path` atomically: to a temporary file in the same directory, flushed to
-/// disk, then renamed over `path`. On failure `path` is untouched and no temporary file remains.
+/// Writes the file at `path` atomically (writeFileAtomically, runtime/Files.h): a crash
+/// leaves the old file or the new one. On failure `path` is untouched.
 Status writeSafetensors(const std::string &path, const TensorMap &tensors,
                         const SafetensorsMetadata &metadata = {});
 

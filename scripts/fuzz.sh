@@ -5,7 +5,7 @@
 # A finding is saved as build-fuzz/findings/<target>/crash-… (or timeout-…, oom-…); after
 # fixing it, copy it to fuzz/regressions/<target>/ so that ctest replays it (docs/fuzzing.md).
 #
-# usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: model ir safetensors
+# usage: bash scripts/fuzz.sh [SECONDS] [TARGET...]     TARGET: model ir safetensors checkpoint
 #        bash scripts/fuzz.sh --models N [FIRST]         N random models (RandomModelTest) from
 #                                                        seed FIRST (default 1000) against the
 #                                                        interpreter, in ./build
@@ -21,7 +21,7 @@ fi
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model ir safetensors)
+[ ${#targets[@]} -gt 0 ] || targets=(model ir safetensors checkpoint)
 
 bash scripts/deps.sh
 if ! dpkg-query -W -f='${Status}' libfuzzer-19-dev 2>/dev/null | grep -q "install ok installed"; then
@@ -39,7 +39,8 @@ for target in "${targets[@]}"; do
     model) seeds=(examples bench/models test/frontend) max_len=4096 ;;
     ir) seeds=(test/ir test/passes test/codegen) max_len=8192 ;;
     safetensors) seeds=(fuzz/corpus/safetensors) max_len=4096 ;;
-    *) echo "unknown fuzz target '$target' (model, ir, safetensors)" >&2; exit 2 ;;
+    checkpoint) seeds=(fuzz/corpus/checkpoint fuzz/corpus/safetensors) max_len=8192 ;;
+    *) echo "unknown fuzz target '$target' (model, ir, safetensors, checkpoint)" >&2; exit 2 ;;
   esac
   existing=()
   for seed in "${seeds[@]}" "fuzz/regressions/$target"; do

@@ -6,6 +6,7 @@
 #include "compiler/api/ModelState.h"
 
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/FiniteOutputs.h"
 #include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
@@ -96,6 +97,7 @@ Result<Model> compileModule(Expected<std::unique_ptr<ir::Module>> module,
       options.precision == Precision::F64 ? ir::Precision::Double : ir::Precision::Float;
   state->realType = options.precision == Precision::F64 ? DType::F64 : DType::F32;
   state->threads = options.threads;
+  state->checkFinite = options.checkFinite;
   // Parameters start as `rnnc init --seed 0` makes them.
   auto parameters = model::initializeParameters(*state->forward, 0, state->realType);
   if (!parameters)
@@ -147,6 +149,9 @@ Result<Outputs> runGraph(ModelState &state, const ir::Graph &graph, const Tensor
   auto outputs = state.backend->run(*toRun, batch, options);
   if (!outputs)
     return detail::toFailure(outputs.takeError());
+  if (state.checkFinite)
+    if (Status finite = model::checkOutputsFinite(graph, *outputs); !finite)
+      return detail::toFailure(finite.takeError());
   return detail::Access::makeOutputs(outputs.take());
 }
 

@@ -29,6 +29,7 @@ struct ModelState {
   ir::Precision precision = ir::Precision::Float;
   DType realType = DType::F32;
   int threads = 1;
+  bool checkFinite = false;
   TensorMap parameters;
   std::unique_ptr<backend::Backend> backend;
 };

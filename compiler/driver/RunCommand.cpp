@@ -8,16 +8,18 @@
 //   --generate N   `generate`: each example's prime (the generated names' tensors in --inputs,
 //                  with per-example prime lengths from the lengths tensor of their axis), then N
 //                  more steps, sampled (seeded by --seed) or argmax with --greedy.
-// Parameters are checked against the model before anything runs (a missing, misshapen or
-// unknown tensor is an error naming it; --rename maps a PyTorch state_dict's names); the data
-// are checked by the backend. --backend names what runs the graph, from the table of
-// compiler/model/BackendRegistry.h; without it, the JIT runs it when it can (else the
-// interpreter, with a note saying why).
+// With --check-finite, a NaN or infinite output is an error naming its step and example
+// (compiler/model/FiniteOutputs.h), and nothing is written. Parameters are checked against the
+// model before anything runs (a missing, misshapen or unknown tensor is an error naming it;
+// --rename maps a PyTorch state_dict's names); the data are checked by the backend. --backend
+// names what runs the graph, from the table of compiler/model/BackendRegistry.h; without it, the
+// JIT runs it when it can (else the interpreter, with a note saying why).
 #include "compiler/backend/Backend.h"
 #include "compiler/driver/DriverCommon.h"
 #include "compiler/driver/ModelCommand.h"
 #include "compiler/driver/PipelineFlags.h"
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/FiniteOutputs.h"
 #include "compiler/model/InferenceGraph.h"
 #include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
@@ -46,6 +48,7 @@ struct RunSettings {
   bool report = false;              ///< --report: print what the forward saves for the backward.
   uint64_t seed = 0;
   bool greedy = false;
+  bool checkFinite = false; ///< --check-finite: a NaN or infinite output is an error.
 };
 
 /// A backend from the table.
@@ -73,14 +76,15 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
       .option("--generate", "N", "generate N steps after each example's prime")
       .option("--prime", "P", "use at most the first P steps of the prime (default: all)")
       .option("--seed", "S", "seed of the sampling in generation (default 0)")
-      .flag("--greedy", "generate the most likely token instead of sampling");
+      .flag("--greedy", "generate the most likely token instead of sampling")
+      .flag("--check-finite", "stop at the first NaN or infinite output, naming where it is");
   declarePipelineFlags(commandLine); // with --grad
   auto model = parseModelCommandLine(commandLine, args,
                                      "rnnc run MODEL [-D NAME=VALUE]... --params FILE --inputs "
                                      "FILE -o FILE [--rename PREFIX=NEW]... [--backend jit|aot|interp] [--precision "
                                      "f32|f64] [--grad [--truncate K] [--checkpoint K] [--report] "
                                      "[--print-ir-after-all] | --generate N [--prime P] "
-                                     "[--seed S] [--greedy]]");
+                                     "[--seed S] [--greedy]] [--check-finite]");
   if (!model)
     return model.takeError();
   if (!*model)
@@ -127,6 +131,7 @@ Expected<std::optional<RunSettings>> parseRunCommandLine(const std::vector<std::
     return seed.takeError();
   settings.seed = static_cast<uint64_t>(*seed);
   settings.greedy = commandLine.has("--greedy");
+  settings.checkFinite = commandLine.has("--check-finite");
   if (settings.generateSteps == 0) {
     for (const char *option : {"--prime", "--seed", "--greedy"})
       if (commandLine.has(option))
@@ -311,6 +316,9 @@ Status runCommand(const std::vector<std::string> &args) {
   auto outputs = (*backend)->run(**graph, batch, options);
   if (!outputs)
     return outputs.takeError();
+  if (settings.checkFinite)
+    if (Status finite = model::checkOutputsFinite(**graph, *outputs); !finite)
+      return finite;
 
   SafetensorsMetadata metadata = model::modelMetadata(**module);
   metadata["graph"] = (*graph)->name();

@@ -1,38 +1,22 @@
 #include "compiler/driver/TrainingLog.h"
 
 #include "compiler/driver/TrainingPlot.h"
+#include "runtime/Files.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace rnnc::driver {
 
 namespace {
 
-/// Writes `contents` to a temporary file next to `path`, then renames it over `path`.
-Status writeFileAtomically(const std::string &path, const std::string &contents) {
-  std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      return Error::user("cannot write '" + path + "'");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::filesystem::remove(temporary, error);
+/// The file at `path` holding `contents`, written atomically (runtime/Files.h).
+Status writeLogFile(const std::string &path, const std::string &contents) {
+  if (Status written = writeFileAtomically(path, contents); !written)
     return Error::user("cannot write '" + path + "'");
-  }
   return Status::ok();
 }
 
@@ -55,7 +39,7 @@ Status writeHistoryCsv(const model::TrainingHistory &history, const std::string 
       csv << "," << (std::isnan(r.metric) ? "" : formatNumber("%.6g", r.metric));
     csv << "\n";
   }
-  return writeFileAtomically(path, csv.str());
+  return writeLogFile(path, csv.str());
 }
 
 Status writeHistoryPlot(const model::TrainingHistory &history, const std::string &path,
@@ -64,7 +48,7 @@ Status writeHistoryPlot(const model::TrainingHistory &history, const std::string
   std::string extension = std::filesystem::path(path).extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return char(std::tolower(c)); });
-  return writeFileAtomically(path, extension == ".png" ? renderPng(layout) : renderSvg(layout));
+  return writeLogFile(path, extension == ".png" ? renderPng(layout) : renderSvg(layout));
 }
 
 } // namespace rnnc::driver

@@ -5,6 +5,7 @@
 #include "runtime/Safetensors.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 namespace rnnc::model {
@@ -21,6 +22,21 @@ Expected<unsigned long long> parseUnsigned(const std::string &text, const std::s
   if (text.empty() || text[0] == '-' || *end != '\0' || errno == ERANGE)
     return Error::user(what + " is not a whole number: '" + text + "'");
   return value;
+}
+
+/// The first column of the history holds step numbers: whole numbers a double holds exactly.
+Status checkHistorySteps(const Tensor &history, const std::string &path) {
+  constexpr double largestStep = 9007199254740992.0; // 2^53
+  auto values = history.values<double>();
+  int64_t columns = history.shape()[1];
+  for (int64_t row = 0; row < history.shape()[0]; ++row) {
+    double step = values[size_t(row * columns)];
+    if (!(step >= 0 && step <= largestStep && step == std::floor(step)))
+      return Error::user(path + ": tensor '" + kHistoryName + "' row " + std::to_string(row) +
+                         ": the step " + formatNumber("%g", step) +
+                         " is not a whole number in [0, 2^53]");
+  }
+  return Status::ok();
 }
 
 } // namespace
@@ -57,9 +73,11 @@ Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint,
   return writeSafetensors(path, tensors, metadata);
 }
 
-Expected<Checkpoint> readCheckpoint(const std::string &path) {
-  SafetensorsMetadata metadata;
-  auto tensors = readSafetensors(path, &metadata);
+namespace {
+
+/// The checkpoint of a safetensors file's tensors and metadata; `path` names it in errors.
+Expected<Checkpoint> checkpointOf(Expected<TensorMap> tensors, SafetensorsMetadata &metadata,
+                                  const std::string &path) {
   if (!tensors)
     return tensors.takeError();
   Checkpoint checkpoint;
@@ -95,6 +113,8 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
       if (tensor.dtype() != DType::F64 || tensor.rank() != 2 || tensor.shape()[1] != columns)
         return Error::user(path + ": tensor '" + name + "' must be F64 [rows, " +
                            std::to_string(columns) + "]");
+      if (Status steps = checkHistorySteps(tensor, path); !steps)
+        return steps.takeError();
       checkpoint.history = std::move(tensor);
     } else if (name.rfind(prefix, 0) == 0) {
       checkpoint.optimizerState.emplace(name.substr(prefix.size()), std::move(tensor));
@@ -103,6 +123,18 @@ Expected<Checkpoint> readCheckpoint(const std::string &path) {
     }
   }
   return checkpoint;
+}
+
+} // namespace
+
+Expected<Checkpoint> readCheckpoint(const std::string &path) {
+  SafetensorsMetadata metadata;
+  return checkpointOf(readSafetensors(path, &metadata), metadata, path);
+}
+
+Expected<Checkpoint> parseCheckpoint(std::string_view bytes, const std::string &source) {
+  SafetensorsMetadata metadata;
+  return checkpointOf(parseSafetensors(bytes, source, &metadata), metadata, source);
 }
 
 } // namespace rnnc::model

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace rnnc::model {
 
@@ -48,5 +49,7 @@ Status writeCheckpoint(const std::string &path, const Checkpoint &checkpoint,
 /// parameter file of `rnnc init`) is a user error saying so. The optimizer state is returned as
 /// stored: Optimizer::loadState checks it.
 Expected<Checkpoint> readCheckpoint(const std::string &path);
+/// readCheckpoint of a file's bytes; `source` names it in errors.
+Expected<Checkpoint> parseCheckpoint(std::string_view bytes, const std::string &source);
 
 } // namespace rnnc::model

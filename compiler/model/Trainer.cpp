@@ -416,6 +416,10 @@ Expected<std::unique_ptr<Trainer>> Trainer::create(const TrainerOptions &options
     for (auto &[name, tensor] : resumed->params)
       if (tensor.dtype() != DType::F32)
         return Error::user(*options.resumePath + ": parameter '" + name + "' must be F32");
+    // Training keeps every parameter finite, so a non-finite one was put there by hand; naming
+    // it here says more than the non-finite loss it would give at the first step.
+    if (Status finite = checkFinite(resumed->params, *options.resumePath + ": parameter "); !finite)
+      return finite.takeError();
     trainer->params_ = std::move(resumed->params);
     trainer->step_ = resumed->step;
   } else if (options.paramsPath) {

@@ -2,7 +2,8 @@
 // interpreter: compile errors carry the CLI's messages, parameters initialise as `rnnc init`
 // does and survive save/load, forward / forward+backward / generate through the JIT agree with
 // the interpreter on a batch with mixed lengths, bad tensors are Failures naming them, and the
-// optimiser lowers the loss and refuses non-finite gradients.
+// optimiser lowers the loss and refuses non-finite gradients; CompileOptions::checkFinite makes a
+// non-finite output a Failure naming it.
 #include <rnnc/rnnc.h>
 
 #include "compiler/backend/Backend.h"
@@ -281,6 +282,30 @@ TEST(ApiTest, OptimizerLowersTheLossAndRefusesNonFiniteGradients) {
   EXPECT_EQ(refused.error().message.rfind("grad.", 0), 0u) << refused.error().message;
   EXPECT_NE(refused.error().message.find(" is nan"), std::string::npos);
   EXPECT_EQ(model.parameters().get("U")->as<float>()[0], before);
+}
+
+TEST(ApiTest, CheckFiniteNamesTheFirstNonFiniteOutput) {
+  ElmanBatch batch;
+  for (bool check : {false, true}) {
+    rnnc::CompileOptions options = smallElman();
+    options.checkFinite = check;
+    rnnc::Model model = compile(options);
+    ASSERT_TRUE(model.parameters().initialize(1));
+    ASSERT_TRUE(model.forward(batch.views())) << "all finite";
+    // The output bias c feeds o at every step of every example.
+    model.parameters().get("c")->as<float>()[1] = INFINITY;
+    for (bool backward : {false, true}) {
+      auto result = backward ? model.forwardBackward(batch.views()) : model.forward(batch.views());
+      if (!check) {
+        EXPECT_TRUE(result) << result.error().message;
+        continue;
+      }
+      ASSERT_FALSE(result);
+      EXPECT_EQ(result.error().kind, rnnc::Failure::Kind::User);
+      EXPECT_EQ(result.error().message,
+                "output 'o' is inf at step 0 of example 0 (element [0, 0, 1])");
+    }
+  }
 }
 
 } // namespace

@@ -2,11 +2,13 @@
 // generated model must load; its forward and backward graphs must give the interpreter's
 // outputs, loss and every gradient on the JIT (float and double, a batch with mixed lengths),
 // the same bits on 2 threads as on 1, the same results from AOT (every fourth seed: it runs the
-// C compiler), and its derived gradients must pass the finite-difference check.
+// C compiler), the same generated sequences when it generates, and its derived gradients must
+// pass the finite-difference check.
 //
 // ctest runs seeds 0 … 29 (about a minute). RNNC_RANDOM_MODELS=N and RNNC_RANDOM_MODELS_FIRST=S
 // run N seeds from S (scripts/fuzz.sh --models runs thousands); a failing seed prints its model.
 #include "compiler/model/BackendRegistry.h"
+#include "compiler/model/ModelData.h"
 #include "compiler/model/ModelLoading.h"
 #include "compiler/passes/GradientCheck.h"
 #include "compiler/passes/Pipeline.h"
@@ -54,6 +56,28 @@ void expectSameBitsOnTwoThreads(backend::Backend &jit, const ir::Graph &graph,
   }
 }
 
+/// Generation from no prime (every step generated) on a batch of mixed lengths: the JIT (and
+/// AOT when given) against the interpreter, greedy and sampled, in double precision, where the
+/// tokens must be the interpreter's exactly.
+void expectSameGeneration(backend::Backend &jit, backend::Backend *aot, const ir::Graph &graph) {
+  SCOPED_TRACE("generate");
+  test_support::ModelBatch batch =
+      test_support::randomBatch(graph, DType::F64, /*equalLengths=*/false, kBatch, kSteps);
+  for (const ir::Op *prime : model::generatedInputs(graph)) {
+    batch.data.erase(prime->nameAttr());
+    batch.batch.axisSteps[prime->result()->type().axis] = kSteps;
+  }
+  for (bool greedy : {true, false}) {
+    ir::RunOptions options;
+    options.precision = ir::Precision::Double;
+    options.greedy = greedy;
+    options.seed = 11;
+    test_support::expectSameRun(jit, graph, batch.batch, options, 1e-9);
+    if (aot)
+      test_support::expectSameRun(*aot, graph, batch.batch, options, 1e-9);
+  }
+}
+
 /// Backends cache kernels by graph (Backend.h: a graph must outlive the backend's use), so each
 /// model gets backends of its own.
 void checkRandomModel(uint64_t seed, bool withAot) {
@@ -89,6 +113,9 @@ void checkRandomModel(uint64_t seed, bool withAot) {
         test_support::expectSameRun(*aot, *graph, batch.batch, options, 1e-9);
     }
   }
+
+  if (const ir::Graph *generate = (*module)->findGraph("generate"))
+    expectSameGeneration(jit, aot, *generate);
 
   const ir::Graph &forward = *(*module)->findGraph("forward");
   auto params = model::initializeParameters(forward, seed, DType::F64);
@@ -127,8 +154,10 @@ TEST(RandomModelTest, TheGeneratorIsDeterministicAndVaried) {
   std::string all;
   for (uint64_t seed = 0; seed < 30; ++seed)
     all += test_support::randomModel(seed);
-  for (const char *construct : {"token<I>", "input  ctx", "[t+1]", "[last+1]", "label", "slice(",
-                                "concat(", "sigmoid(", "tanh(", "sqerr(", "nll(", "(1 - ", "@ ctx"})
+  for (const char *construct :
+       {"token<I>", "input  ctx", "[t+1]", "[last+1]", "label", "slice(", "concat(", "sigmoid(",
+        "tanh(", "sqerr(", "nll(", "(1 - ", "@ ctx", "x[s]", "enc = ", "[first]", "@ enc)",
+        "y[t-1]", "generate x[t+1]", "generate y[t] ~", "generate y[t] ="})
     EXPECT_NE(all.find(construct), std::string::npos) << construct;
 }
 

@@ -155,6 +155,11 @@ struct CompileOptions {
   int threads = 1;
   /// What runs the graphs: "jit" (native code) or "interp" (the reference interpreter).
   std::string backend = "jit";
+  /// Every call fails (a User Failure) when an output holds a NaN or an infinity, naming the
+  /// output, the step and the example (counted from 0) of the first one, as `rnnc run
+  /// --check-finite` does: the earliest step first, then the lowest example, then the static
+  /// outputs, then `loss`, then the gradients in the same order.
+  bool checkFinite = false;
   // The JIT's compile cache lives in $XDG_CACHE_HOME/rnnc (else $HOME/.cache/rnnc); the
   // environment variable RNNC_CACHE=off disables it.
 };
