@@ -196,22 +196,21 @@ ir::Value *lowerComposedFunction(const ast::CallExpr &call, const std::vector<ir
     return op(OpKind::Mul, {args[0], args[0]});
   case ast::Builtin::Rsqrt:
     return op(OpKind::Div, {number(1), op(OpKind::Sqrt, {args[0]})});
-  case ast::Builtin::Softplus: // log(1 + e^a) = relu(a) + log(1 + e^-|a|): no overflow
-    return op(OpKind::Add,
-              {op(OpKind::Relu, {args[0]}),
-               op(OpKind::Log, {op(OpKind::Add, {number(1), op(OpKind::Exp, {op(
-                                                                OpKind::Neg,
-                                                                {op(OpKind::Abs, {args[0]})})})})})});
-  case ast::Builtin::Elu: // a where a > 0, else e^a - 1: relu(a) + e^-relu(-a) - 1
-    return op(OpKind::Add,
-              {op(OpKind::Relu, {args[0]}),
-               op(OpKind::Sub, {op(OpKind::Exp, {op(OpKind::Neg, {op(OpKind::Relu, {op(
-                                                                OpKind::Neg, {args[0]})})})}),
-                                number(1)})});
-  case ast::Builtin::LeakyRelu: // relu(a) - slope relu(-a): a, or slope a, exactly
+  case ast::Builtin::Softplus: { // log(1 + e^a) = relu(a) + log(1 + e^-|a|): no overflow
+    ir::Value *small = op(OpKind::Exp, {op(OpKind::Neg, {op(OpKind::Abs, {args[0]})})});
+    return op(OpKind::Add, {op(OpKind::Relu, {args[0]}),
+                            op(OpKind::Log, {op(OpKind::Add, {number(1), small})})});
+  }
+  case ast::Builtin::Elu: { // a where a > 0, else e^a - 1: relu(a) + e^-relu(-a) - 1
+    ir::Value *negativePart = op(OpKind::Neg, {op(OpKind::Relu, {op(OpKind::Neg, {args[0]})})});
+    return op(OpKind::Add, {op(OpKind::Relu, {args[0]}),
+                            op(OpKind::Sub, {op(OpKind::Exp, {negativePart}), number(1)})});
+  }
+  case ast::Builtin::LeakyRelu: { // relu(a) - slope relu(-a): a, or slope a, exactly
+    ir::Value *negativePart = op(OpKind::Relu, {op(OpKind::Neg, {args[0]})});
     return op(OpKind::Sub,
-              {op(OpKind::Relu, {args[0]}),
-               op(OpKind::Mul, {args[1], op(OpKind::Relu, {op(OpKind::Neg, {args[0]})})})});
+              {op(OpKind::Relu, {args[0]}), op(OpKind::Mul, {args[1], negativePart})});
+  }
   case ast::Builtin::Pow:
     return lowerPower(args[0], *ast::constantNumber(*call.args[1]), call.type.shape, b);
   case ast::Builtin::Var: {
