@@ -21,11 +21,22 @@ Two measurements, each printed as one JSON document on standard output:
       nn.RNN + nn.Linear, cross-entropy averaged over the batch's characters, gradient-norm
       clipping at 1, Adam (lr 0.002). Reports tokens/s (batch * seq / the median step time).
 
+  torch_peer.py lm --data PATH --minutes M [--hidden 256] [--batch 32] [--seq 64] [--threads N]
+                   [--lr 0.005] [--warmup 50] [--seed 1]
+      The main job's model and schedule in PyTorch (scripts/main-job.sh, docs/training.md): a
+      one-hot character LSTM (nn.LSTM + nn.Linear, examples/lstm_lm.rnn) trained for M minutes,
+      each batch row reading consecutive windows of its own stream of the training text and
+      starting from the state it ended in (detached: rnnc's --stateful), Adam after a linear
+      warm-up with a cosine decay to lr/10 that follows the training time (--decay-minutes),
+      gradient norm clipped at 1; then the held-out bits/char over the last 5% of the corpus read
+      the same way (batch streams, state carried). Reports steps, tokens/s and bits/char.
+
 Without torch the output is {"skipped": "<reason>"} and the exit status is 0.
 """
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -223,6 +234,77 @@ def run_train(arguments):
             "first_loss": round(losses[0], 4), "last_loss": round(losses[-1], 4)}
 
 
+def streams(ids, batch):
+    """`ids` cut into `batch` equal consecutive streams, [batch, length] (the tail dropped)."""
+    length = len(ids) // batch
+    return ids[: batch * length].reshape(batch, length)
+
+
+def run_lm(arguments):
+    torch, reason = load_torch()
+    if torch is None:
+        return {"skipped": reason}
+    set_threads(torch, arguments.threads)
+    torch.manual_seed(arguments.seed)
+    text = read_corpus(arguments.data)
+    vocabulary = sorted(set(text))
+    index = {character: i for i, character in enumerate(vocabulary)}
+    ids = torch.tensor([index[character] for character in text], dtype=torch.long)
+    held_out = len(ids) // 20  # rnnc holds out the last 5%
+    train_streams = streams(ids[: len(ids) - held_out], arguments.batch)
+    held_streams = streams(ids[len(ids) - held_out:], arguments.batch)
+    size, hidden, seq = len(vocabulary), arguments.hidden, arguments.seq
+    lstm = torch.nn.LSTM(size, hidden)
+    linear = torch.nn.Linear(hidden, size)
+    parameters = list(lstm.parameters()) + list(linear.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=arguments.lr)
+    budget = arguments.minutes * 60
+
+    def rate(step, elapsed):
+        if step <= arguments.warmup:
+            return arguments.lr * step / arguments.warmup
+        progress = min(1.0, elapsed / budget)
+        minimum = arguments.lr / 10
+        return minimum + (arguments.lr - minimum) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def windows(stream_ids, position):
+        chunk = stream_ids[:, position: position + seq + 1].t()  # [seq + 1, batch]
+        return torch.nn.functional.one_hot(chunk[:-1], size).float(), chunk[1:]
+
+    state, position, step = None, 0, 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < budget:
+        if position + seq + 1 > train_streams.shape[1]:
+            position, state = 0, None
+        x, y = windows(train_streams, position)
+        position += seq
+        step += 1
+        for group in optimizer.param_groups:
+            group["lr"] = rate(step, time.perf_counter() - start)
+        h, state = lstm(x, state)
+        state = tuple(s.detach() for s in state)
+        loss = torch.nn.functional.cross_entropy(linear(h).reshape(-1, size), y.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
+    seconds = time.perf_counter() - start
+    total, count, state = 0.0, 0, None
+    with torch.no_grad():
+        for position in range(0, held_streams.shape[1] - seq, seq):
+            x, y = windows(held_streams, position)
+            h, state = lstm(x, state)
+            total += torch.nn.functional.cross_entropy(
+                linear(h).reshape(-1, size), y.reshape(-1), reduction="sum").item()
+            count += y.numel()
+    return {"torch": torch.__version__, "blas": loaded_blas(), "model": "lstm_lm",
+            "vocabulary": size, "hidden": hidden, "batch": arguments.batch, "seq": seq,
+            "threads": arguments.threads, "minutes": arguments.minutes, "steps": step,
+            "tokens_per_s": round(step * arguments.batch * seq / seconds, 1),
+            "held_out_characters": count,
+            "held_out_bits_per_char": round(total / count / math.log(2), 4)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -238,8 +320,19 @@ def main():
     train.add_argument("--batch", type=int, default=32)
     train.add_argument("--seq", type=int, default=64)
     train.add_argument("--threads", type=int, default=1)
+    lm = commands.add_parser("lm", help="the main job's character LSTM for a time budget")
+    lm.add_argument("--data", required=True)
+    lm.add_argument("--minutes", type=float, default=3)
+    lm.add_argument("--hidden", type=int, default=256)
+    lm.add_argument("--batch", type=int, default=32)
+    lm.add_argument("--seq", type=int, default=64)
+    lm.add_argument("--threads", type=int, default=1)
+    lm.add_argument("--lr", type=float, default=0.005)
+    lm.add_argument("--warmup", type=int, default=50)
+    lm.add_argument("--seed", type=int, default=1)
     arguments = parser.parse_args()
-    result = run_suite(arguments) if arguments.command == "suite" else run_train(arguments)
+    runs = {"suite": run_suite, "train": run_train, "lm": run_lm}
+    result = runs[arguments.command](arguments)
     json.dump(result, sys.stdout, indent=1)
     print()
 
