@@ -387,24 +387,31 @@ Status emitBatchSummedOuter(EmitContext &context, const ir::Op &op) {
                                    context.stepPointer(a, t), context.index(m));
             });
             llvm::Value *row = context.stepPointer(b, t);
-            for (int64_t j = 0; j < panels; ++j) {
-              // Panel j, row p: packed[(j validRows + p) lanes ...], zeros past n.
+            // Panel j, row p: packed[(j validRows + p) lanes ...], zeros past n. A loop over
+            // the full panels, then the partial one: the module's size does not grow with n.
+            auto copyPanel = [&](llvm::Value *j, int64_t count) {
               llvm::Value *to = context.elementPointer(
                   context.realType, packed,
-                  builder.CreateMul(
-                      builder.CreateAdd(builder.CreateMul(context.index(j), validRows), p),
-                      context.index(lanes)));
-              int64_t count = std::min(lanes, n - j * lanes);
-              context.copyElements(context.realType, to,
-                                   context.elementPointer(context.realType, row,
-                                                          context.index(j * lanes)),
-                                   context.index(count));
+                  builder.CreateMul(builder.CreateAdd(builder.CreateMul(j, validRows), p),
+                                    context.index(lanes)));
+              context.copyElements(
+                  context.realType, to,
+                  context.elementPointer(context.realType, row,
+                                         builder.CreateMul(j, context.index(lanes))),
+                  context.index(count));
               if (count < lanes)
                 context.zeroElements(
                     context.realType,
                     context.elementPointer(context.realType, to, context.index(count)),
                     context.index(lanes - count));
-            }
+            };
+            int64_t fullPanels = n / lanes;
+            if (fullPanels > 0)
+              context.emitLoop(
+                  context.index(0), context.index(fullPanels),
+                  [&](llvm::Value *j) { copyPanel(j, lanes); }, "panel");
+            if (fullPanels < panels)
+              copyPanel(context.index(fullPanels), n - fullPanels * lanes);
             builder.CreateStore(builder.CreateAdd(p, context.index(1)), counter);
           });
         });
