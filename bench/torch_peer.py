@@ -313,20 +313,21 @@ def main():
     suite.add_argument("--threads", default="1,2")
     suite.add_argument("--repetitions", type=int, default=10)
     suite.add_argument("--warmup", type=int, default=2)
-    train = commands.add_parser("train", help="training throughput of the elman character model")
-    train.add_argument("--data", required=True)
+
+    def character_model_parser(name, help):
+        """A subcommand training a character model on a corpus: the options both share."""
+        command = commands.add_parser(name, help=help)
+        command.add_argument("--data", required=True)
+        command.add_argument("--hidden", type=int, default=256)
+        command.add_argument("--batch", type=int, default=32)
+        command.add_argument("--seq", type=int, default=64)
+        command.add_argument("--threads", type=int, default=1)
+        return command
+
+    train = character_model_parser("train", "training throughput of the elman character model")
     train.add_argument("--steps", type=int, default=50)
-    train.add_argument("--hidden", type=int, default=256)
-    train.add_argument("--batch", type=int, default=32)
-    train.add_argument("--seq", type=int, default=64)
-    train.add_argument("--threads", type=int, default=1)
-    lm = commands.add_parser("lm", help="the main job's character LSTM for a time budget")
-    lm.add_argument("--data", required=True)
+    lm = character_model_parser("lm", "the main job's character LSTM for a time budget")
     lm.add_argument("--minutes", type=float, default=3)
-    lm.add_argument("--hidden", type=int, default=256)
-    lm.add_argument("--batch", type=int, default=32)
-    lm.add_argument("--seq", type=int, default=64)
-    lm.add_argument("--threads", type=int, default=1)
     lm.add_argument("--lr", type=float, default=0.005)
     lm.add_argument("--warmup", type=int, default=50)
     lm.add_argument("--seed", type=int, default=1)

@@ -213,13 +213,13 @@ ir::Value *lowerComposedFunction(const ast::CallExpr &call, const std::vector<ir
   }
   case ast::Builtin::Pow:
     return lowerPower(args[0], *ast::constantNumber(*call.args[1]), call.type.shape, b);
-  case ast::Builtin::Var: {
-    ir::Value *deviation = op(OpKind::Sub, {args[0], op(OpKind::Mean, {args[0]})});
-    return op(OpKind::Mean, {op(OpKind::Mul, {deviation, deviation})});
-  }
-  case ast::Builtin::Layernorm: { // (v - mean) / sqrt(var + 1e-5), as torch.nn.LayerNorm
+  case ast::Builtin::Var:
+  case ast::Builtin::Layernorm: {
     ir::Value *deviation = op(OpKind::Sub, {args[0], op(OpKind::Mean, {args[0]})});
     ir::Value *variance = op(OpKind::Mean, {op(OpKind::Mul, {deviation, deviation})});
+    if (*call.builtin == ast::Builtin::Var)
+      return variance;
+    // (v - mean) / sqrt(var + 1e-5), as torch.nn.LayerNorm without its affine part
     return op(OpKind::Div,
               {deviation, op(OpKind::Sqrt, {op(OpKind::Add, {variance, number(1e-5)})})});
   }
